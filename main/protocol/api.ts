@@ -1,0 +1,70 @@
+/** The engine's API as every front end sees it (Electron IPC, WebSocket, in-process). */
+import type { Diagnostic, DlflowDocument } from './document.ts';
+import type { EngineEvent, RunStatus } from './events.ts';
+import type { NodeCatalog } from './schema.ts';
+
+export interface BackendInfo {
+  name: string;
+  /** Why each better backend was skipped, in order tried. */
+  skipped: { name: string; reason: string }[];
+  forced: boolean;
+}
+
+export interface EngineInfo {
+  version: string;
+  node: string;
+  tfjs: string;
+  backend: BackendInfo;
+  cacheDir: string;
+  cacheBytes: number;
+}
+
+export interface RunOptions {
+  /** Only run what these nodes need (run up to the selection). Default: every node. */
+  targets?: string[];
+  /** Ignore (but refresh) caches. */
+  noCache?: boolean;
+  /** Folder the document lives in: relative paths resolve against it. */
+  baseDir?: string;
+  /** Allow code nodes to run (the caller has established trust). */
+  allowCode?: boolean;
+}
+
+export interface RunResult {
+  runId: string;
+  status: RunStatus;
+  seconds: number;
+  error?: string;
+}
+
+export interface OpenedDocument {
+  path: string;
+  document: DlflowDocument;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * Request/response methods. Each is `(args) => Promise<result>` on the client. Events arrive
+ * separately through `onEvent`.
+ */
+export interface EngineMethods {
+  listNodes(): NodeCatalog;
+  info(): EngineInfo;
+  validate(args: { document: DlflowDocument }): Diagnostic[];
+  /** Starts a run and resolves when it ends; events stream meanwhile. */
+  run(args: { document: DlflowDocument; options?: RunOptions; runId: string }): RunResult;
+  cancel(args: { runId: string }): { cancelled: boolean };
+  openDocument(args: { path: string }): OpenedDocument;
+  parseDocument(args: { text: string; path?: string }): OpenedDocument;
+  saveDocument(args: { path: string; document: DlflowDocument }): { path: string };
+}
+
+export type EngineMethod = keyof EngineMethods;
+export type EngineArgs<M extends EngineMethod> = Parameters<EngineMethods[M]>[0];
+export type EngineResult<M extends EngineMethod> = ReturnType<EngineMethods[M]>;
+
+/** The client side of the transport: one typed call plus an event subscription. */
+export interface EngineClient {
+  call<M extends EngineMethod>(method: M, ...args: EngineArgs<M> extends undefined ? [] : [EngineArgs<M>]): Promise<EngineResult<M>>;
+  onEvent(listener: (event: EngineEvent) => void): () => void;
+}
