@@ -68,3 +68,10 @@ export interface EngineClient {
   call<M extends EngineMethod>(method: M, ...args: EngineArgs<M> extends undefined ? [] : [EngineArgs<M>]): Promise<EngineResult<M>>;
   onEvent(listener: (event: EngineEvent) => void): () => void;
 }
+
+/** The engine as a server-side object: every method async, plus the event stream. */
+export type EngineApi = {
+  [M in EngineMethod]: (args: EngineArgs<M>) => Promise<EngineResult<M>>;
+} & {
+  onEvent(listener: (event: EngineEvent) => void): () => void;
+};
