@@ -15,6 +15,11 @@ export interface DocNode {
   params: Record<string, unknown>;
   position: DocPosition;
   label?: string;
+  /**
+   * Version of the node type whose params these are. Absent means 1. Needed so per-node
+   * param migrations know which of them to apply (see engine/document/migrations.ts).
+   */
+  typeVersion?: number;
 }
 
 export interface DocEdge {
