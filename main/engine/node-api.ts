@@ -87,6 +87,8 @@ export interface NodeDefinition<
   run(inputs: InputValues<I>, params: ParamValues<P>, ctx: RunContext): Promise<OutputValues<O>>;
   /** Pure: builds a preview from outputs, used when outputs come from cache. */
   preview?(outputs: OutputValues<O>, params: ParamValues<P>): PreviewPayload | PreviewPayload[] | undefined;
+  /** One line for run summaries and logs, e.g. `validation accuracy 93.1%`. */
+  summary?(outputs: OutputValues<O>, params: ParamValues<P>): string | undefined;
   migrations?: readonly NodeMigration[];
 }
 
@@ -108,6 +110,7 @@ export interface NodeType {
   checkParams?(params: Record<string, unknown>): { param?: string; message: string }[];
   run(inputs: Record<string, unknown>, params: Record<string, unknown>, ctx: RunContext): Promise<Record<string, unknown>>;
   preview?(outputs: Record<string, unknown>, params: Record<string, unknown>): PreviewPayload | PreviewPayload[] | undefined;
+  summary?(outputs: Record<string, unknown>, params: Record<string, unknown>): string | undefined;
 }
 
 /**
