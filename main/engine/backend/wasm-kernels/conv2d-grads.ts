@@ -1,0 +1,158 @@
+/**
+ * Conv2D gradients for the wasm backend, built from the stock XNNPACK Conv2D kernel.
+ *
+ * - Filter gradient: a convolution of the transposed input ([Ci,H,W,N], "batch" = input channel,
+ *   "channels" = batch) with the transposed output gradient as filter ([Ho,Wo,N,Co]), dilated by
+ *   the forward stride. One XNNPACK call does the whole reduction over batch and pixels.
+ * - Input gradient: a stride-1 convolution of the output gradient (zero-dilated by the forward
+ *   stride when it is > 1) with the spatially reversed, in/out-swapped filter. This kernel is also
+ *   the forward pass of conv2dTranspose.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import {
+  assertNHWC,
+  dilateAndPad,
+  explicitPad,
+  heapF32,
+  pair,
+  type Scratch,
+  type TensorInfo,
+  withScratch,
+} from './kernel-utils.ts';
+
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+type Shape4 = [number, number, number, number];
+
+interface KernelArgs {
+  inputs: Record<string, TensorInfo>;
+  backend: BackendWasm;
+  attrs: Record<string, unknown>;
+}
+
+/** filter [fh,fw,A,B] → [fh,fw,B,A] (swap) or [fh,fw,A,B], reversed in both spatial axes. */
+export function flipFilter(s: Scratch, filter: TensorInfo, swap: boolean): TensorInfo {
+  const [fh, fw, a, b] = filter.shape;
+  const out = s.alloc(swap ? [fh, fw, b, a] : [fh, fw, a, b]);
+  const dst = heapF32(s.backend, out);
+  const src = heapF32(s.backend, filter);
+  const ab = a * b;
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      const from = ((fh - 1 - i) * fw + (fw - 1 - j)) * ab;
+      const to = (i * fw + j) * ab;
+      if (!swap) {
+        dst.set(src.subarray(from, from + ab), to);
+        continue;
+      }
+      for (let p = 0; p < a; p++) {
+        const row = from + p * b;
+        for (let q = 0; q < b; q++) dst[to + q * a + p] = src[row + q];
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Filter gradient of a 2-D convolution by the transposed-convolution trick. `dilations` are the
+ * forward conv's (tfjs passes none for Conv2DBackpropFilter, i.e. 1).
+ */
+export function convFilterGrad(
+  s: Scratch,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): TensorInfo {
+  const { inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight: ho, outWidth: wo } = info;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  // The trick conv must produce at least fh x fw taps; rows past what the forward conv read are
+  // cropped from the (small) result instead of the input.
+  const pb = Math.max(0, (fh - 1) * dh + (ho - 1) * sh + 1 - h - pt);
+  const pr = Math.max(0, (fw - 1) * dw + (wo - 1) * sw + 1 - w - pl);
+  const xT = s.call('Transpose', { x }, { perm: [3, 1, 2, 0] });
+  const dyT = s.call('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
+  const r = s.call(
+    'Conv2D',
+    { x: xT, filter: dyT },
+    { strides: [dh, dw], dilations: [sh, sw], pad: explicitPad(pt, pb, pl, pr), dataFormat: 'NHWC' },
+  );
+  const [, rh, rw] = r.shape;
+  const out = s.alloc([fh, fw, ci, co]);
+  const dst = heapF32(s.backend, out);
+  const src = heapF32(s.backend, r);
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      for (let c = 0; c < ci; c++) {
+        const from = ((c * rh + i) * rw + j) * co;
+        dst.set(src.subarray(from, from + co), ((i * fw + j) * ci + c) * co);
+      }
+    }
+  }
+  return s.keep(out);
+}
+
+/**
+ * Input gradient of a 2-D convolution (dilation 1 in `info`'s filter sense is not required:
+ * `info.dilation*` is honoured). `filterForConv` is the flipped filter laid out as the stock
+ * kernel needs it; `depthwise` selects DepthwiseConv2dNative instead of Conv2D.
+ */
+export function convInputGrad(
+  s: Scratch,
+  dy: TensorInfo,
+  flipped: TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+  depthwise: boolean,
+): TensorInfo {
+  const { inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info;
+  const { dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = info;
+  const efh = (fh - 1) * dh + 1;
+  const efw = (fw - 1) * dw + 1;
+  const pt = efh - 1 - info.padInfo.top;
+  const pl = efw - 1 - info.padInfo.left;
+  const pb = h - ((ho - 1) * sh + 1) - pt + efh - 1;
+  const pr = w - ((wo - 1) * sw + 1) - pl + efw - 1;
+  const kernel = depthwise ? 'DepthwiseConv2dNative' : 'Conv2D';
+  const common = { strides: [1, 1], dilations: [dh, dw], dataFormat: 'NHWC' };
+  if (sh === 1 && sw === 1 && pt >= 0 && pb >= 0 && pl >= 0 && pr >= 0)
+    return s.call(kernel, { x: dy, filter: flipped }, { ...common, pad: explicitPad(pt, pb, pl, pr) });
+  const padded = dilateAndPad(s, dy, sh, sw, pt, pb, pl, pr);
+  return s.call(kernel, { x: padded, filter: flipped }, { ...common, pad: 'valid' });
+}
+
+export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const { x, dy } = inputs;
+  assertNHWC('Conv2DBackpropFilter', attrs.dataFormat);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as Shape4,
+    attrs.filterShape as Shape4,
+    attrs.strides as number | [number, number],
+    pair(attrs.dilations as number | [number, number] | undefined),
+    attrs.pad as Pad,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    false,
+    'channelsLast',
+  );
+  return withScratch(backend, (s) => convFilterGrad(s, x, dy, info));
+}
+
+export function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo {
+  const { dy, filter } = inputs;
+  assertNHWC('Conv2DBackpropInput', attrs.dataFormat);
+  const info = tf.backend_util.computeConv2DInfo(
+    attrs.inputShape as Shape4,
+    filter.shape as Shape4,
+    attrs.strides as number | [number, number],
+    pair(attrs.dilations as number | [number, number] | undefined),
+    attrs.pad as Pad,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+    false,
+    'channelsLast',
+  );
+  return withScratch(backend, (s) => {
+    const flipped = flipFilter(s, filter, true);
+    return s.keep(convInputGrad(s, dy, flipped, info, false));
+  });
+}

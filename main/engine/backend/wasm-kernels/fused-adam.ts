@@ -1,0 +1,2 @@
+import * as tf from '@tensorflow/tfjs';
+export class FusedAdam extends tf.AdamOptimizer {}

@@ -1,0 +1,55 @@
+// Backend layer: may import @tensorflow/* and sibling engine modules only.
+/**
+ * Training kernels for the tfjs wasm backend: the gradient kernels stock wasm lacks
+ * (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter/Input), faster Conv2DBackpropInput
+ * and BatchMatMul-with-transpose, and a correct MaxPoolGrad. Built by composing the stock
+ * XNNPACK kernels on TensorInfos (no tf ops inside kernels, so no engine bookkeeping leaks).
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { batchMatMul } from './batch-mat-mul.ts';
+import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-grads.ts';
+import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grads.ts';
+import { stockKernel } from './kernel-utils.ts';
+import { maxPoolGrad } from './max-pool-grad.ts';
+
+export { FusedAdam } from './fused-adam.ts';
+
+type AnyKernelFunc = (args: any) => tf.TensorInfo | tf.TensorInfo[];
+
+const OURS: Record<string, AnyKernelFunc> = {
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+  Conv2DBackpropInput: conv2DBackpropInput,
+  DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
+  MaxPoolGrad: maxPoolGrad,
+  BatchMatMul: batchMatMul,
+};
+
+/** Stock kernels our kernels call; captured before any replacement. */
+const USED_STOCK = ['Conv2D', 'DepthwiseConv2dNative', 'Transpose', 'Sum', 'BatchMatMul', 'Reshape'];
+
+/**
+ * Registers the wasm training kernels (idempotent). Call after `tf.setBackend('wasm')`; calling
+ * earlier also works (stock setup functions are kept). Throws if the wasm backend package is
+ * not the version these kernels were written against.
+ */
+export function registerWasmTrainingKernels(): void {
+  const version = (tf.version as Record<string, string>)['tfjs-core'];
+  if (version !== '4.22.0')
+    throw new Error(`wasm training kernels rely on tfjs 4.22.0 backend internals; found tfjs-core ${version}`);
+  for (const name of USED_STOCK) stockKernel(name);
+  for (const [name, kernelFunc] of Object.entries(OURS)) {
+    const current = tf.getKernel(name, 'wasm');
+    if (current?.kernelFunc === (kernelFunc as unknown)) continue;
+    const setupFunc = current?.setupFunc;
+    if (current) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({
+      kernelName: name,
+      backendName: 'wasm',
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+      // Keeps the replaced kernel's wasm bindings set up if the backend initialises later.
+      ...(setupFunc ? { setupFunc } : {}),
+    });
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * MaxPoolGrad for the wasm backend. The stock kernel starts its running max at FLT_MIN (the
+ * smallest positive float), so a window whose values are all <= 0 routes its gradient to the
+ * wrong pixel. This one starts at -Infinity and, like the cpu backend, sends each output's
+ * gradient to the first maximum of its window in row-major order. Channels are the inner loop,
+ * so the scan is contiguous; it runs directly on the wasm heap.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { heapF32, type TensorInfo, withScratch } from './kernel-utils.ts';
+
+type Shape4 = [number, number, number, number];
+
+let bestValue = new Float32Array(64);
+let bestIndex = new Int32Array(64);
+
+export function maxPoolGrad({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: Record<string, TensorInfo>;
+  backend: BackendWasm;
+  attrs: Record<string, unknown>;
+}): TensorInfo {
+  const { dy, input } = inputs;
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as Shape4,
+    attrs.filterSize as number | [number, number],
+    attrs.strides as number | [number, number],
+    1,
+    attrs.pad as 'valid' | 'same' | number,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+  );
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  if (bestValue.length < c) {
+    bestValue = new Float32Array(c);
+    bestIndex = new Int32Array(c);
+  }
+  const bv = bestValue;
+  const bi = bestIndex;
+  return withScratch(backend, (s) => {
+    const out = s.alloc([...input.shape]);
+    const dx = heapF32(backend, out);
+    const x = heapF32(backend, input);
+    const g = heapF32(backend, dy);
+    dx.fill(0);
+    for (let b = 0; b < n; b++) {
+      for (let oh = 0; oh < ho; oh++) {
+        const h0 = oh * sh - pt;
+        const hStart = Math.max(0, h0);
+        const hEnd = Math.min(h, h0 + fh);
+        for (let ow = 0; ow < wo; ow++) {
+          const w0 = ow * sw - pl;
+          const wStart = Math.max(0, w0);
+          const wEnd = Math.min(w, w0 + fw);
+          for (let k = 0; k < c; k++) {
+            bv[k] = -Infinity;
+            bi[k] = -1;
+          }
+          for (let ih = hStart; ih < hEnd; ih++) {
+            for (let iw = wStart; iw < wEnd; iw++) {
+              const base = ((b * h + ih) * w + iw) * c;
+              for (let k = 0; k < c; k++) {
+                const v = x[base + k];
+                if (v > bv[k]) {
+                  bv[k] = v;
+                  bi[k] = base + k;
+                }
+              }
+            }
+          }
+          const gBase = ((b * ho + oh) * wo + ow) * c;
+          for (let k = 0; k < c; k++) {
+            const at = bi[k];
+            if (at >= 0) dx[at] += g[gBase + k];
+          }
+        }
+      }
+    }
+    return s.keep(out);
+  });
+}
