@@ -1,0 +1,113 @@
+/** `dlflow run FILE`: validate, then execute a pipeline with live progress, JSON lines or plain lines. */
+import { dirname, resolve } from 'node:path';
+import type { EngineEvent } from '../../protocol/index.ts';
+import { BACKEND_NAMES, createEngine, createRegistry, UserError, type Engine } from '../../engine/index.ts';
+import { loadDocument, resolveTargets } from '../document.ts';
+import { type CliIo, EXIT } from '../io.ts';
+import { createJsonSink } from '../json-sink.ts';
+import { loadNodeList } from '../load-nodes.ts';
+import { createTerminalSink, type TerminalSink } from '../terminal-sink.ts';
+
+export interface RunCommandOptions {
+  set: string[];
+  target: string[];
+  backend?: string;
+  json?: boolean;
+  /** false with --no-cache. */
+  cache: boolean;
+  cacheDir?: string;
+  allowCode?: boolean;
+}
+
+const CANCEL_NOTICE = 'cancelling… (Ctrl-C again to quit now)';
+
+/** Throws UserError for a backend name that is not one of BACKEND_NAMES (before any slow start-up). */
+export function checkBackendName(name: string | undefined, from: string): void {
+  if (name === undefined || name === '') return;
+  if (!(BACKEND_NAMES as readonly string[]).includes(name))
+    throw new UserError(`${from}: unknown backend "${name}"; choose one of ${BACKEND_NAMES.join(', ')}`);
+}
+
+/**
+ * Runs FILE and returns the exit code: 0 done, 1 failed, 2 bad input, 130 cancelled. The first
+ * SIGINT cancels the run (the engine stops at the next check and writes nothing half-done); a
+ * second one exits at once with 130.
+ */
+export async function runCommand(file: string, opts: RunCommandOptions, io: CliIo): Promise<number> {
+  checkBackendName(opts.backend, '--backend');
+  if (opts.backend === undefined) checkBackendName(io.env.DLFLOW_BACKEND, 'DLFLOW_BACKEND');
+  const runId = `cli-${process.pid}-${Date.now().toString(36)}`;
+  let engine: Engine | undefined;
+  let display: TerminalSink | undefined;
+  let cancelRequested = false;
+  const notice = (text: string): void => {
+    if (display) display.notice(text);
+    else io.stderr.write(`${text}\n`);
+  };
+  const onSigint = (): void => {
+    if (cancelRequested) {
+      display?.close();
+      io.stderr.write('quit\n');
+      process.exit(EXIT.cancelled);
+    }
+    cancelRequested = true;
+    notice(CANCEL_NOTICE);
+    if (engine) void engine.cancel({ runId });
+  };
+  process.on('SIGINT', onSigint);
+  try {
+    const nodeList = await loadNodeList(io.env);
+    const registry = createRegistry(nodeList.nodes, nodeList.portTypes);
+    // Bad input fails fast, before the (slower) backend start.
+    const { document, warnings } = await loadDocument(file, registry, opts.set);
+    const targets = resolveTargets(document, opts.target);
+    for (const line of warnings) io.stderr.write(`${line}\n`);
+    if (cancelRequested) return EXIT.cancelled;
+
+    let sink: (event: EngineEvent) => void;
+    if (opts.json) sink = createJsonSink(io.stdout);
+    else {
+      const tty = Boolean(io.stdout.isTTY);
+      display = createTerminalSink({
+        out: io.stdout,
+        live: tty && io.env.TERM !== 'dumb',
+        colour: tty && !io.env.NO_COLOR,
+      });
+      sink = display;
+    }
+    engine = await createEngine({
+      nodes: nodeList.nodes,
+      portTypes: nodeList.portTypes,
+      sink,
+      cacheDir: opts.cacheDir,
+      backend: opts.backend,
+    });
+    if (cancelRequested) return EXIT.cancelled;
+    const result = await engine.run({
+      document,
+      runId,
+      options: {
+        targets: targets.length > 0 ? targets : undefined,
+        noCache: !opts.cache,
+        baseDir: dirname(resolve(file)),
+        allowCode: Boolean(opts.allowCode),
+      },
+    });
+    switch (result.status) {
+      case 'done':
+        return EXIT.ok;
+      case 'failed':
+        return EXIT.failed;
+      case 'cancelled':
+        return EXIT.cancelled;
+      default: {
+        const never: never = result.status;
+        throw new Error(`unknown run status ${String(never)}`);
+      }
+    }
+  } finally {
+    display?.close();
+    process.off('SIGINT', onSigint);
+    await engine?.dispose();
+  }
+}
