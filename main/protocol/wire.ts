@@ -200,3 +200,22 @@ export function decodeMessage(frame: string | Uint8Array | ArrayBuffer): WireMes
 export function frameSize(frame: WireFrame): number {
   return typeof frame === 'string' ? frame.length : frame.byteLength;
 }
+
+/** What a path picker may be asked for; mirrors a `path` param's mode and extensions. */
+export interface PickPathOptions {
+  mode: 'file' | 'folder' | 'save';
+  extensions?: readonly string[];
+  title?: string;
+  defaultPath?: string;
+}
+
+/**
+ * The one object Electron's preload exposes as `window.dlflow`: the engine call/event pair the
+ * WebSocket carries in browser mode, plus the native path picker only the desktop app has.
+ * Rejections carry `message` and, where known, `code`, as WireError does.
+ */
+export interface DlflowBridge {
+  call(method: string, args: unknown): Promise<unknown>;
+  onEvent(listener: (event: EngineEvent) => void): () => void;
+  pickPath(options: PickPathOptions): Promise<string | null>;
+}
