@@ -136,7 +136,8 @@ export function migrateDocument(raw: Raw, ctx: MigrationContext, migrations: rea
  * below its `toVersion`, so the reader must know which version wrote them. Absent means 1
  * (every node type starts at 1), so files of nodes that never changed carry nothing extra.
  * After migration a known node holds params of the current type version, and its
- * `typeVersion` says so (omitted while that is 1). Unknown types keep what was stored.
+ * `typeVersion` says so (omitted while that is 1). Unknown types keep what was stored; a node
+ * whose upgrade failed keeps its saved version, written explicitly (see stampTypeVersions).
  */
 
 /** The node's `typeVersion` as it should be written for params of `version`. */
@@ -178,7 +179,9 @@ export function migrateNodeParams(doc: DlflowDocument, registry: Registry): { do
           nodeId: node.id,
           message: `${where}: cannot upgrade params saved by node version ${saved} to version ${m.toVersion}: ${detail}`,
         });
-        return node;
+        // An explicit marker, even 1, so saving keeps the params' true version and a fixed
+        // dlflow can retry the upgrade.
+        return { ...node, typeVersion: saved };
       }
     }
     return withTypeVersion({ ...node, params }, type.version);
@@ -187,14 +190,15 @@ export function migrateNodeParams(doc: DlflowDocument, registry: Registry): { do
 }
 
 /**
- * Marks each known node's params as belonging to the current type version before writing.
- * Right for documents that came through `parseDocumentText` or were built against the
- * registry (the UI): their params are current. Newer-version nodes keep their marker.
+ * Before writing: gives nodes without a `typeVersion` (new nodes the UI made from the current
+ * catalog) the current version of their type, so a later reader does not re-apply migrations
+ * to params that are already current. A node that has one keeps it: after parsing it is the
+ * current version, or the saved one of a node whose upgrade failed or came from a newer dlflow.
  */
 export function stampTypeVersions(doc: DlflowDocument, registry: Registry): DlflowDocument {
   const nodes = doc.nodes.map((node) => {
     const type = registry.get(node.type);
-    if (!type || (node.typeVersion ?? 1) > type.version) return node;
+    if (!type || node.typeVersion !== undefined) return node;
     return withTypeVersion(node, type.version);
   });
   return { ...doc, nodes };

@@ -193,7 +193,9 @@ function checkNodeParams(node: DocNode, type: NodeType): Diagnostic[] {
  * to itself is a cycle of one). Nodes that are merely downstream of a cycle are not named.
  */
 export function findCycles(nodes: readonly DocNode[], edges: readonly DocEdge[]): string[][] {
-  const { cyclic } = topologicalOrder(nodes, edges);
+  // Duplicate ids (reported separately) would be counted twice by the in-degree bookkeeping.
+  const unique = [...new Map(nodes.map((n) => [n.id, n] as const)).values()];
+  const { cyclic } = topologicalOrder(unique, edges);
   if (cyclic.length === 0) return [];
   const inCyclic = new Set(cyclic);
   const next = new Map<string, string[]>(cyclic.map((id) => [id, []]));
