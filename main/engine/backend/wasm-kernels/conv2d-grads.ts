@@ -64,7 +64,9 @@ export function convFilterGrad(
   dy: TensorInfo,
   info: tf.backend_util.Conv2DInfo,
 ): TensorInfo {
-  const { inHeight: h, inWidth: w, inChannels: ci, outChannels: co, outHeight: ho, outWidth: wo } = info;
+  const { inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  // dy's own size, not info's: tfjs's conv2d gradient drops dimRoundingMode for the input grad.
+  const [, ho, wo] = dy.shape;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
@@ -106,7 +108,8 @@ export function convInputGrad(
   info: tf.backend_util.Conv2DInfo,
   depthwise: boolean,
 ): TensorInfo {
-  const { inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, strideHeight: sh, strideWidth: sw } = info;
+  const { inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw } = info;
+  const [, ho, wo] = dy.shape;
   const { dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = info;
   const efh = (fh - 1) * dh + 1;
   const efw = (fw - 1) * dw + 1;

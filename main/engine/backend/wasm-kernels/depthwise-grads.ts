@@ -55,7 +55,8 @@ export function depthwiseConv2dNativeBackpropFilter({ inputs, backend, attrs }: 
   const filterShape = attrs.filterShape as Shape4;
   const info = depthwiseInfo(x.shape, filterShape, attrs);
   const [fh, fw, c, m] = filterShape;
-  const { batchSize: n, inHeight: h, inWidth: w, outHeight: ho, outWidth: wo } = info;
+  const { batchSize: n, inHeight: h, inWidth: w } = info;
+  const [, ho, wo] = dy.shape;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;

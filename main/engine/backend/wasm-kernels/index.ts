@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { batchMatMul } from './batch-mat-mul.ts';
+import { roundingSafeConv } from './conv-rounding.ts';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-grads.ts';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grads.ts';
 import { stockKernel } from './kernel-utils.ts';
@@ -24,10 +25,14 @@ const OURS: Record<string, AnyKernelFunc> = {
   DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
   MaxPoolGrad: maxPoolGrad,
   BatchMatMul: batchMatMul,
+  Conv2D: roundingSafeConv('Conv2D', false),
+  FusedConv2D: roundingSafeConv('FusedConv2D', false),
+  DepthwiseConv2dNative: roundingSafeConv('DepthwiseConv2dNative', true),
+  FusedDepthwiseConv2D: roundingSafeConv('FusedDepthwiseConv2D', true),
 };
 
 /** Stock kernels our kernels call; captured before any replacement. */
-const USED_STOCK = ['Conv2D', 'DepthwiseConv2dNative', 'Transpose', 'Sum', 'BatchMatMul', 'Reshape'];
+const USED_STOCK = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Transpose', 'Sum', 'BatchMatMul', 'Reshape'];
 
 /**
  * Registers the wasm training kernels (idempotent). Call after `tf.setBackend('wasm')`; calling

@@ -1,0 +1,254 @@
+// Numerics guard for the wasm training kernels: gradients on wasm must match the cpu backend,
+// and training on wasm must not leak tensors or wasm buffers.
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FusedAdam, registerWasmTrainingKernels } from '../../main/engine/backend/wasm-kernels/index.ts';
+
+type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+/** Deterministic values in [-1, 1) (mulberry32), so both backends see identical inputs. */
+function values(n: number, seed: number): Float32Array {
+  let a = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Runs `fn` on a backend with fresh tensors built from `inputs`; returns plain arrays. */
+async function on(
+  backend: 'wasm' | 'cpu',
+  inputs: { shape: number[]; data: Float32Array }[],
+  fn: (...xs: tf.Tensor[]) => tf.Tensor[],
+): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => fn(...inputs.map((i) => tf.tensor(i.data, i.shape))).map((t) => t.dataSync() as Float32Array));
+}
+
+/** Gradients of sum(f(xs) * R) (R random, so dy is not uniform) on wasm and cpu must agree. */
+async function expectSameGrads(
+  label: string,
+  shapes: number[][],
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  seed = 1,
+  reference: (...xs: tf.Tensor[]) => tf.Tensor = f,
+): Promise<void> {
+  const inputs = shapes.map((shape, i) => ({ shape, data: values(size(shape), seed * 97 + i) }));
+  const withGrads =
+    (g: (...xs: tf.Tensor[]) => tf.Tensor) =>
+    (...xs: tf.Tensor[]) => {
+      const y = g(...xs);
+      const r = tf.tensor(values(y.size, seed + 1000), y.shape);
+      const grads = tf.grads((...ys: tf.Tensor[]) => g(...ys).mul(r).sum())(xs);
+      return [y, ...grads];
+    };
+  const w = await on('wasm', inputs, withGrads(f));
+  const c = await on('cpu', inputs, withGrads(reference));
+  const names = ['output', ...shapes.map((_, i) => `grad ${i}`)];
+  for (let k = 0; k < c.length; k++) {
+    expect(w[k].length, `${label} ${names[k]} size`).toBe(c[k].length);
+    let err = 0;
+    let scale = 1;
+    for (let i = 0; i < c[k].length; i++) {
+      err = Math.max(err, Math.abs(w[k][i] - c[k][i]));
+      scale = Math.max(scale, Math.abs(c[k][i]));
+    }
+    expect(err / scale, `${label} ${names[k]}: max abs err ${err} (scale ${scale})`).toBeLessThanOrEqual(1e-4);
+  }
+}
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  registerWasmTrainingKernels();
+  registerWasmTrainingKernels(); // idempotent
+  await tf.setBackend('cpu');
+});
+
+describe('wasm training kernels match the cpu backend', () => {
+  const convCases: [number[], number[], number | [number, number], Pad, ('floor' | 'round' | 'ceil')?][] = [
+    [[2, 7, 7, 3], [3, 3, 3, 4], 1, 'same'],
+    [[2, 8, 8, 3], [3, 3, 3, 4], 2, 'same'],
+    [[2, 9, 9, 3], [3, 3, 3, 4], 2, 'valid'],
+    [[1, 6, 5, 2], [2, 3, 2, 3], 1, 'valid'],
+    [[3, 10, 10, 1], [5, 5, 1, 2], 3, 'same'],
+    [[2, 7, 9, 2], [3, 3, 2, 5], [2, 1], 'same'],
+    [[2, 7, 7, 2], [3, 3, 2, 3], 1, [[0, 0], [1, 2], [2, 0], [0, 0]]],
+    [[2, 8, 8, 2], [3, 3, 2, 3], 2, 1, 'ceil'],
+    [[2, 8, 8, 2], [3, 3, 2, 3], 2, 1, 'floor'],
+    [[4, 6, 6, 16], [1, 1, 16, 8], 1, 'valid'],
+    [[2, 12, 12, 4], [4, 4, 4, 3], 4, 'valid'],
+  ];
+
+  it('conv2d: input and filter gradients', async () => {
+    for (const [xs, fs, stride, pad, rounding] of convCases) {
+      // tfjs's conv2d gradient drops dimRoundingMode for the input gradient, so the cpu kernel
+      // ignores the rounded-up output row; the reference is the same conv with explicit padding.
+      const s = typeof stride === 'number' ? [stride, stride] : stride;
+      const extra = (i: number) => (rounding === 'ceil' ? Math.ceil : Math.floor)((xs[i] + 2 * (pad as number) - fs[i - 1]) / s[i - 1]) * s[i - 1] + fs[i - 1] - xs[i] - (pad as number);
+      const refPad: Pad = rounding
+        ? [[0, 0], [pad as number, extra(1)], [pad as number, extra(2)], [0, 0]]
+        : pad;
+      await expectSameGrads(
+        `conv2d x${xs} f${fs} s${stride} ${JSON.stringify(pad)} ${rounding ?? ''}`,
+        [xs, fs],
+        (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad, 'NHWC', 1, rounding),
+        1,
+        (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, refPad),
+      );
+    }
+  });
+
+  it('depthwiseConv2d (channel multiplier 1 and 2): input and filter gradients', async () => {
+    for (const [xs, fs, stride, pad, rounding] of convCases) {
+      for (const multiplier of [1, 2]) {
+        const filter = [fs[0], fs[1], xs[3], multiplier];
+        await expectSameGrads(`depthwise x${xs} f${filter} s${stride} ${JSON.stringify(pad)}`, [xs, filter], (x, f) =>
+          tf.depthwiseConv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad, 'NHWC', 1, rounding),
+        );
+      }
+    }
+  });
+
+  it('conv2dTranspose: forward and gradients', async () => {
+    const cases: [number[], number[], number[], number, 'same' | 'valid'][] = [
+      [[2, 4, 4, 3], [3, 3, 2, 3], [2, 8, 8, 2], 2, 'same'],
+      [[2, 5, 5, 4], [4, 4, 3, 4], [2, 10, 10, 3], 2, 'same'],
+      [[2, 3, 3, 4], [4, 4, 3, 4], [2, 8, 8, 3], 2, 'valid'],
+      [[1, 6, 6, 2], [3, 3, 2, 2], [1, 6, 6, 2], 1, 'same'],
+      [[2, 3, 4, 2], [5, 5, 3, 2], [2, 9, 12, 3], 3, 'same'],
+    ];
+    for (const [xs, fs, outShape, stride, pad] of cases) {
+      await expectSameGrads(`conv2dTranspose x${xs} f${fs} s${stride} ${pad}`, [xs, fs], (x, f) =>
+        tf.conv2dTranspose(x as tf.Tensor4D, f as tf.Tensor4D, outShape as [number, number, number, number], stride, pad),
+      );
+    }
+  });
+
+  it('maxPool gradients, including windows whose values are all negative', async () => {
+    const cases: [number[], number, number, 'same' | 'valid'][] = [
+      [[2, 8, 8, 3], 2, 2, 'valid'],
+      [[2, 7, 7, 3], 2, 2, 'same'],
+      [[2, 9, 9, 5], 3, 2, 'valid'],
+      [[2, 9, 9, 5], 3, 2, 'same'],
+      [[1, 6, 6, 17], 3, 1, 'same'],
+      [[2, 10, 6, 2], 2, 3, 'valid'],
+    ];
+    for (const [xs, filter, stride, pad] of cases) {
+      const pool = (x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, filter, stride, pad);
+      await expectSameGrads(`maxPool x${xs} f${filter} s${stride} ${pad}`, [xs], pool);
+      // All values <= 0: the stock wasm kernel (running max starting at FLT_MIN) gets these wrong.
+      await expectSameGrads(`maxPool negative x${xs} f${filter} s${stride} ${pad}`, [xs], (x) => pool(x.abs().neg().sub(0.1)));
+    }
+  });
+
+  it('matMul with every transpose combination, batched', async () => {
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[5, 7], [7, 3], false, false],
+      [[7, 5], [7, 3], true, false],
+      [[5, 7], [3, 7], false, true],
+      [[7, 5], [3, 7], true, true],
+      [[2, 7, 5], [2, 3, 7], true, true],
+      [[3, 4, 6], [3, 4, 2], true, false],
+      [[3, 6, 4], [3, 5, 4], false, true],
+      [[64, 300], [64, 10], true, false],
+    ];
+    for (const [as, bs, ta, tb] of cases) {
+      await expectSameGrads(`matMul a${as} b${bs} tA=${ta} tB=${tb}`, [as, bs], (a, b) => tf.matMul(a, b, ta, tb));
+    }
+  });
+
+  it('rejects NCHW data with a clear message and leaks nothing', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const x = tf.zeros([1, 2, 5, 5]);
+    const dy = tf.zeros([1, 3, 5, 5]);
+    const before = backend.numDataIds();
+    expect(() =>
+      tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] }),
+    ).toThrow(/NHWC/);
+    expect(backend.numDataIds()).toBe(before);
+    tf.dispose([x, dy]);
+    await tf.setBackend('cpu');
+  });
+});
+
+describe('training on wasm', () => {
+  it('FusedAdam follows tf.train.adam on wasm and on cpu', async () => {
+    for (const backend of ['wasm', 'cpu'] as const) {
+      await tf.setBackend(backend);
+      const start = values(300, 11);
+      const run = (optimizer: tf.Optimizer) => {
+        const w = tf.tidy(() => tf.variable(tf.tensor(start, [30, 10])));
+        for (let i = 0; i < 20; i++) {
+          const g = tf.tensor(values(300, 100 + i), [30, 10]);
+          optimizer.applyGradients({ [w.name]: g });
+          g.dispose();
+        }
+        const out = w.dataSync().slice();
+        w.dispose();
+        optimizer.dispose();
+        return out;
+      };
+      const before = tf.memory().numTensors;
+      const fused = run(new FusedAdam(0.01));
+      const stock = run(tf.train.adam(0.01));
+      expect(tf.memory().numTensors).toBe(before);
+      let err = 0;
+      for (let i = 0; i < fused.length; i++) err = Math.max(err, Math.abs(fused[i] - stock[i]));
+      expect(err, `${backend}: FusedAdam vs tf.train.adam`).toBeLessThan(1e-5);
+      expect(Math.abs(fused[0] - start[0])).toBeGreaterThan(0.01);
+    }
+  });
+
+  it('a small CNN trains with flat tensor and wasm buffer counts', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const model = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ inputShape: [12, 12, 2], filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'tanh' }),
+        tf.layers.conv2dTranspose({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+        tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'valid' }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 3 }),
+      ],
+    });
+    const optimizer = new FusedAdam(0.01);
+    const xs = tf.tensor(values(16 * 12 * 12 * 2, 5), [16, 12, 12, 2]);
+    const ys = tf.oneHot(tf.tensor1d([...values(16, 6)].map((v) => Math.floor((v + 1) * 1.5)), 'int32'), 3).toFloat();
+    const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+    const step = () => {
+      const loss = optimizer.minimize(
+        () => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar,
+        true,
+        vars,
+      )!;
+      const value = loss.dataSync()[0];
+      loss.dispose();
+      return value;
+    };
+    const first = step();
+    for (let i = 0; i < 5; i++) step();
+    const tensors = tf.memory().numTensors;
+    const dataIds = backend.numDataIds();
+    let last = first;
+    for (let i = 0; i < 150; i++) last = step();
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(backend.numDataIds()).toBe(dataIds);
+    expect(last).toBeLessThan(first * 0.5);
+    tf.dispose([xs, ys]);
+    model.dispose();
+    optimizer.dispose();
+    await tf.setBackend('cpu');
+  });
+});
