@@ -12,6 +12,7 @@
  * key `$bin` or `$lit` is wrapped as `{"$lit": <object>}` so user data can never be mistaken for a
  * marker.
  */
+import type { EngineMethod } from './api.ts';
 import type { EngineEvent } from './events.ts';
 
 /** Error as it travels: a message and, where the server knows one, a machine-readable code. */
@@ -28,6 +29,23 @@ export type WireMessage =
 
 /** A frame as the socket carries it: text for plain JSON, bytes for messages with binary parts. */
 export type WireFrame = string | Uint8Array;
+
+/** Every method a client may call; `satisfies` makes a new EngineMethod a compile error here. */
+export const ENGINE_METHODS = {
+  listNodes: true,
+  info: true,
+  validate: true,
+  run: true,
+  cancel: true,
+  openDocument: true,
+  parseDocument: true,
+  saveDocument: true,
+} as const satisfies Record<EngineMethod, true>;
+
+/** Whether a name from the wire is an EngineApi method (never `onEvent`, `dispose`, `constructor`...). */
+export function isEngineMethod(name: unknown): name is EngineMethod {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(ENGINE_METHODS, name);
+}
 
 /** Raised for frames that are not a valid dlflow message; the message says what is wrong. */
 export class WireFormatError extends Error {
@@ -209,13 +227,16 @@ export interface PickPathOptions {
   defaultPath?: string;
 }
 
+/** What `window.dlflow.call` resolves to. An envelope rather than a rejection, because Electron's
+ * contextBridge keeps only `message` of a thrown Error and the UI needs the `code` too. */
+export type BridgeReply = { ok: true; result: unknown } | { ok: false; error: WireError };
+
 /**
  * The one object Electron's preload exposes as `window.dlflow`: the engine call/event pair the
  * WebSocket carries in browser mode, plus the native path picker only the desktop app has.
- * Rejections carry `message` and, where known, `code`, as WireError does.
  */
 export interface DlflowBridge {
-  call(method: string, args: unknown): Promise<unknown>;
+  call(method: string, args: unknown): Promise<BridgeReply>;
   onEvent(listener: (event: EngineEvent) => void): () => void;
   pickPath(options: PickPathOptions): Promise<string | null>;
 }

@@ -13,8 +13,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import { UserError } from '../engine/errors.ts';
-import type { EngineApi, EngineEvent, EngineMethod } from '../protocol/index.ts';
-import { decodeMessage, encodeMessage, type WireError, type WireFrame, type WireMessage } from '../protocol/wire.ts';
+import type { EngineApi, EngineEvent } from '../protocol/index.ts';
+import { decodeMessage, encodeMessage, isEngineMethod, type WireError, type WireFrame, type WireMessage } from '../protocol/wire.ts';
 import { checkToken, displayHost, newToken, originAllowed, tokenCookie } from './auth.ts';
 import { Outbox } from './outbox.ts';
 import { AllowedDirs, guardEngine } from './paths.ts';
@@ -22,22 +22,6 @@ import { contentSecurityPolicy, resolveStatic, sendFile } from './static.ts';
 
 export { AllowedDirs, guardEngine, PathNotAllowedError, resolveReal } from './paths.ts';
 export { coalesceKey, Outbox } from './outbox.ts';
-
-/** Every method a client may call; `satisfies` makes a new EngineMethod a compile error here. */
-const METHODS = {
-  listNodes: true,
-  info: true,
-  validate: true,
-  run: true,
-  cancel: true,
-  openDocument: true,
-  parseDocument: true,
-  saveDocument: true,
-} as const satisfies Record<EngineMethod, true>;
-
-function isMethod(name: string): name is EngineMethod {
-  return Object.prototype.hasOwnProperty.call(METHODS, name);
-}
 
 export interface ServerOptions {
   engine: EngineApi;
@@ -222,12 +206,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const handleRequest = async (client: Client, message: Extract<WireMessage, { kind: 'request' }>): Promise<void> => {
     let reply: WireMessage;
-    if (!isMethod(message.method)) {
+    if (!isEngineMethod(message.method)) {
       reply = { kind: 'response', id: message.id, error: { message: `unknown method ${JSON.stringify(message.method)}`, code: 'unknown-method' } };
     } else {
       try {
         const method = engine[message.method] as (args: unknown) => Promise<unknown>;
-        reply = { kind: 'response', id: message.id, result: await method(message.args) };
+        reply = { kind: 'response', id: message.id, result: await method.call(engine, message.args) };
       } catch (error) {
         const wire = errorToWire(error);
         if (!(error instanceof Error) || (error.name !== 'UserError' && wire.code === undefined)) {

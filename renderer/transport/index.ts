@@ -4,7 +4,7 @@
  * browser mode (a WebSocket to `/ws` on the page's origin, with reconnect).
  */
 import type { EngineClient, EngineEvent, EngineMethod } from '../../main/protocol/index.ts';
-import { decodeMessage, encodeMessage, type DlflowBridge, type PickPathOptions, type WireMessage } from '../../main/protocol/wire.ts';
+import { decodeMessage, encodeMessage, type BridgeReply, type DlflowBridge, type PickPathOptions, type WireMessage } from '../../main/protocol/wire.ts';
 
 export type { PickPathOptions } from '../../main/protocol/wire.ts';
 
@@ -273,12 +273,14 @@ export function createBridgeTransport(bridge: DlflowBridge, search = ''): Transp
     kind: 'electron',
     canPickPaths: true,
     call: (async (method: EngineMethod, ...rest: unknown[]) => {
+      let reply: BridgeReply;
       try {
-        return await bridge.call(method, rest[0]);
+        reply = await bridge.call(method, rest[0]);
       } catch (error) {
-        const { message, code } = error as { message?: string; code?: string };
-        throw new EngineCallError(message ?? String(error), code, method);
+        throw new EngineCallError((error as Error)?.message ?? String(error), 'ipc', method);
       }
+      if (!reply.ok) throw new EngineCallError(reply.error.message, reply.error.code, method);
+      return reply.result;
     }) as Transport['call'],
     onEvent: (listener) => bridge.onEvent(listener),
     connectionState: () => 'open',

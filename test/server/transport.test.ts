@@ -156,8 +156,9 @@ describe('Electron bridge transport', () => {
     const listeners: ((e: EngineEvent) => void)[] = [];
     const bridge: DlflowBridge = {
       call: async (method, args) => {
-        if (method === 'info') throw Object.assign(new Error('boom'), { code: 'user-error' });
-        return { method, args };
+        if (method === 'info') return { ok: false, error: { message: 'boom', code: 'user-error' } };
+        if (method === 'validate') throw new Error('ipc broke');
+        return { ok: true, result: { method, args } };
       },
       onEvent: (listener) => {
         listeners.push(listener);
@@ -169,6 +170,7 @@ describe('Electron bridge transport', () => {
     expect(client.kind).toBe('electron');
     expect(await client.call('cancel', { runId: 'r' })).toEqual({ method: 'cancel', args: { runId: 'r' } });
     await expect(client.call('info')).rejects.toMatchObject({ name: 'EngineCallError', message: 'boom', code: 'user-error' });
+    await expect(client.call('validate', { document: emptyDocument() })).rejects.toMatchObject({ message: 'ipc broke', code: 'ipc' });
     const seen: EngineEvent[] = [];
     const off = client.onEvent((e) => seen.push(e));
     listeners[0]({ type: 'node-started', runId: 'r', nodeId: 'n', time: 0 });
