@@ -162,3 +162,12 @@ describe('structure', () => {
     );
   });
 });
+
+describe('findJsonError on numbers', () => {
+  it('points at the first character that breaks a number', () => {
+    expect(findJsonError('[1.]')).toMatchObject({ line: 1, column: 3, message: "expected ',' or ']' after an array element, found '.'" });
+    expect(findJsonError('[-]')).toMatchObject({ column: 2, message: "expected a value, found '-'" });
+    expect(findJsonError('[01]')).toMatchObject({ column: 3 });
+    expect(findJsonError(`[${'9'.repeat(1000)}x]`)).toMatchObject({ column: 1002 });
+  });
+});

@@ -88,9 +88,11 @@ export function findJsonError(text: string): JsonErrorLocation | undefined {
     }
     throw new Stop(start, 'string is never closed');
   };
+  const numberPattern = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
   const number = (): void => {
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!m || m[0] === '-') fail(i, 'a value');
+    numberPattern.lastIndex = i;
+    const m = numberPattern.exec(text);
+    if (!m) fail(i, 'a value');
     i += m![0].length;
   };
   const value = (): void => {
