@@ -1,8 +1,11 @@
 /** Loading a document for the CLI: read, apply `--set`, validate, and print problems the way compilers do. */
 import { isAbsolute, resolve } from 'node:path';
 import type { Diagnostic, DlflowDocument, DocNode } from '../protocol/index.ts';
-import type { Registry } from '../engine/index.ts';
-import { checkParam, nodeRef, parseParamText, readDocumentFile, validateDocument } from '../engine/index.ts';
+// Engine modules are imported one by one, not through engine/index.ts, so that checking a
+// document does not load TensorFlow.js (bad input fails in well under a second).
+import { nodeRef, readDocumentFile, validateDocument } from '../engine/document/index.ts';
+import { checkParam, parseParamText } from '../engine/params.ts';
+import type { Registry } from '../engine/registry.ts';
 
 /** Bad input found while preparing a run: every problem is printed, then the CLI exits 2. */
 export class InputProblems extends Error {

@@ -1,5 +1,5 @@
 /** Where CLI commands write, and how errors become exit codes and one-line messages. */
-import { CancelledError, UserError } from '../engine/index.ts';
+import { CancelledError, UserError } from '../engine/errors.ts';
 import { InputProblems } from './document.ts';
 
 export interface OutStream {

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { NodeType, PortTypeDefinition } from '../engine/index.ts';
-import { UserError } from '../engine/index.ts';
+import { UserError } from '../engine/errors.ts';
+import type { NodeType, PortTypeDefinition } from '../engine/node-api.ts';
 
 export interface NodeList {
   nodes: readonly NodeType[];

@@ -75,7 +75,7 @@ export function createTerminalSink(options: TerminalSinkOptions): TerminalSink {
     return s;
   };
 
-  const width = (): number => Math.max(20, (out.columns ?? 100) - 1);
+  const width = (): number => Math.max(20, (out.columns || 100) - 1);
 
   function liveLine(id: string, s: NodeState): string {
     const elapsed = s.startedAt !== undefined ? (now() - s.startedAt) / 1000 : 0;
@@ -208,9 +208,15 @@ export function createTerminalSink(options: TerminalSinkOptions): TerminalSink {
       case 'nodes-cached': {
         const fromDisk = new Set(e.fromDisk);
         const lines: string[] = [];
+        // Summaries of cached nodes, when the engine sends them along (older engines do not).
+        const summaries = (e as { summaries?: Record<string, string | undefined> }).summaries ?? {};
         for (const id of e.nodeIds) {
-          state(id).status = 'cached';
-          lines.push(`${mark('cached')} ${paint('bold', id)}  ${paint('cyan', '(cached)')}${fromDisk.has(id) ? paint('dim', ' from disk') : ''}`);
+          const s = state(id);
+          s.status = 'cached';
+          s.summary = summaries[id] ?? s.summary;
+          lines.push(
+            `${mark('cached')} ${paint('bold', id)}  ${paint('cyan', '(cached)')}${fromDisk.has(id) ? paint('dim', ' from disk') : ''}${s.summary ? `  ${s.summary}` : ''}`,
+          );
         }
         render(lines);
         return;

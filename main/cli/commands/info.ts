@@ -1,10 +1,9 @@
 /** `dlflow info`: versions, the backend chosen (and why better ones were skipped), the cache. */
 import { readFileSync } from 'node:fs';
-import { createEngine } from '../../engine/index.ts';
 import { formatBytes, table } from '../format.ts';
 import { type CliIo, EXIT } from '../io.ts';
 import { loadNodeList, type NodeList } from '../load-nodes.ts';
-import { checkBackendName } from './run.ts';
+import { loadEngine } from './run.ts';
 
 /** Version from package.json (the CLI runs from the source tree, so it is always beside us). */
 export function dlflowVersion(): string {
@@ -17,8 +16,7 @@ export function dlflowVersion(): string {
 }
 
 export async function infoCommand(opts: { json?: boolean; backend?: string; cacheDir?: string }, io: CliIo): Promise<number> {
-  checkBackendName(opts.backend, '--backend');
-  if (opts.backend === undefined) checkBackendName(io.env.DLFLOW_BACKEND, 'DLFLOW_BACKEND');
+  const { createEngine } = await loadEngine(opts.backend, io.env);
   let nodeList: NodeList | undefined;
   let nodesProblem: string | undefined;
   try {

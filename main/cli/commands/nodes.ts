@@ -1,6 +1,6 @@
 /** `dlflow nodes`: the node catalogue — what each node does, its ports and its params. */
 import type { NodeCatalog, ParamSchema } from '../../protocol/index.ts';
-import { createRegistry } from '../../engine/index.ts';
+import { createRegistry } from '../../engine/registry.ts';
 import { table } from '../format.ts';
 import { type CliIo, EXIT } from '../io.ts';
 import { loadNodeList } from '../load-nodes.ts';

@@ -1,7 +1,9 @@
 /** `dlflow run FILE`: validate, then execute a pipeline with live progress, JSON lines or plain lines. */
 import { dirname, resolve } from 'node:path';
 import type { EngineEvent } from '../../protocol/index.ts';
-import { BACKEND_NAMES, createEngine, createRegistry, UserError, type Engine } from '../../engine/index.ts';
+import type { Engine } from '../../engine/index.ts';
+import { UserError } from '../../engine/errors.ts';
+import { createRegistry } from '../../engine/registry.ts';
 import { loadDocument, resolveTargets } from '../document.ts';
 import { type CliIo, EXIT } from '../io.ts';
 import { createJsonSink } from '../json-sink.ts';
@@ -21,11 +23,16 @@ export interface RunCommandOptions {
 
 const CANCEL_NOTICE = 'cancelling… (Ctrl-C again to quit now)';
 
-/** Throws UserError for a backend name that is not one of BACKEND_NAMES (before any slow start-up). */
-export function checkBackendName(name: string | undefined, from: string): void {
-  if (name === undefined || name === '') return;
-  if (!(BACKEND_NAMES as readonly string[]).includes(name))
-    throw new UserError(`${from}: unknown backend "${name}"; choose one of ${BACKEND_NAMES.join(', ')}`);
+/**
+ * Loads the engine (and with it TensorFlow.js, the slow part of start-up) and checks the
+ * backend asked for by `--backend` or DLFLOW_BACKEND: an unknown name is a UserError.
+ */
+export async function loadEngine(backend: string | undefined, env: NodeJS.ProcessEnv): Promise<typeof import('../../engine/index.ts')> {
+  const engine = await import('../../engine/index.ts');
+  const [name, from] = backend !== undefined ? [backend, '--backend'] : [env.DLFLOW_BACKEND, 'DLFLOW_BACKEND'];
+  if (name !== undefined && name !== '' && !(engine.BACKEND_NAMES as readonly string[]).includes(name))
+    throw new UserError(`${from}: unknown backend "${name}"; choose one of ${engine.BACKEND_NAMES.join(', ')}`);
+  return engine;
 }
 
 /**
@@ -34,8 +41,6 @@ export function checkBackendName(name: string | undefined, from: string): void {
  * second one exits at once with 130.
  */
 export async function runCommand(file: string, opts: RunCommandOptions, io: CliIo): Promise<number> {
-  checkBackendName(opts.backend, '--backend');
-  if (opts.backend === undefined) checkBackendName(io.env.DLFLOW_BACKEND, 'DLFLOW_BACKEND');
   const runId = `cli-${process.pid}-${Date.now().toString(36)}`;
   let engine: Engine | undefined;
   let display: TerminalSink | undefined;
@@ -75,6 +80,8 @@ export async function runCommand(file: string, opts: RunCommandOptions, io: CliI
       });
       sink = display;
     }
+    const { createEngine } = await loadEngine(opts.backend, io.env);
+    if (cancelRequested) return EXIT.cancelled;
     engine = await createEngine({
       nodes: nodeList.nodes,
       portTypes: nodeList.portTypes,

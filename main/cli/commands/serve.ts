@@ -1,8 +1,8 @@
 /** `dlflow serve [FILE]`: the editor in a browser, backed by this process's engine (main/server). */
-import { createEngine, UserError } from '../../engine/index.ts';
+import { UserError } from '../../engine/errors.ts';
 import { type CliIo, EXIT } from '../io.ts';
 import { loadNodeList } from '../load-nodes.ts';
-import { checkBackendName } from './run.ts';
+import { loadEngine } from './run.ts';
 
 export interface ServeOptions {
   port?: string;
@@ -26,7 +26,6 @@ export function parsePort(text: string | undefined): number | undefined {
 
 /** Serves until SIGINT/SIGTERM, then closes the server and the engine; exit 0. */
 export async function serveCommand(file: string | undefined, opts: ServeOptions, io: CliIo): Promise<number> {
-  checkBackendName(opts.backend, '--backend');
   const port = parsePort(opts.port);
   let server: ServerModule;
   try {
@@ -35,6 +34,7 @@ export async function serveCommand(file: string | undefined, opts: ServeOptions,
   } catch (error) {
     throw new Error(`dlflow serve is not available in this installation (main/server failed to load: ${(error as Error).message})`);
   }
+  const { createEngine } = await loadEngine(opts.backend, io.env);
   const nodeList = await loadNodeList(io.env);
   const engine = await createEngine({ nodes: nodeList.nodes, portTypes: nodeList.portTypes, cacheDir: opts.cacheDir, backend: opts.backend });
   let running: Awaited<ReturnType<ServerModule['serveCommand']>>;

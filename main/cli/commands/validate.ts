@@ -1,9 +1,9 @@
 /** `dlflow validate FILE`: every problem in a document, one line each; exit 2 when it cannot run. */
-import { createRegistry, readDocumentFile } from '../../engine/index.ts';
+import { readDocumentFile, validateDocument } from '../../engine/document/index.ts';
+import { createRegistry } from '../../engine/registry.ts';
 import { applySets, formatDiagnostic, InputProblems } from '../document.ts';
 import { type CliIo, EXIT } from '../io.ts';
 import { loadNodeList } from '../load-nodes.ts';
-import { validateDocument } from '../../engine/index.ts';
 
 export interface ValidateCommandOptions {
   json?: boolean;
