@@ -1,0 +1,303 @@
+/**
+ * Training / inference throughput per backend, one JSON object per line:
+ * { bench: "training", backend, model, mode, workers, batch, imagesPerSec, wallSeconds, cpuSeconds, ... }
+ *
+ *   node --import tsx bench/training.ts [--models=reference-cnn,mobilenet-96,dcgan]
+ *        [--backends=wasm,cpu] [--seconds=4] [--quick]
+ *
+ * cpuSeconds is this process's CPU time (all threads) over the measured steps: on a busy machine
+ * compare imagesPerSec together with cpuSeconds / wallSeconds.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { FusedAdam, registerWasmTrainingKernels } from '../main/engine/backend/wasm-kernels/index.ts';
+import { cpuSecondsSince, isMain, printJson } from './_util.ts';
+
+export type BenchModel = 'reference-cnn' | 'mobilenet-96' | 'dcgan';
+export type BenchBackend = 'wasm' | 'cpu' | 'tensorflow';
+export type BenchMode = 'train' | 'infer';
+
+export interface TrainingBenchOptions {
+  models?: BenchModel[];
+  backends?: BenchBackend[];
+  modes?: BenchMode[];
+  /** Minimum measured seconds per wasm/tensorflow measurement (after warm-up). */
+  seconds?: number;
+  /** Batch size override (default per model). */
+  batch?: number;
+  /** Called with each result as it is measured (default: print one JSON line). */
+  onResult?: (result: TrainingBenchResult) => void;
+}
+
+export interface TrainingBenchResult {
+  bench: 'training';
+  backend: string;
+  model: BenchModel;
+  mode: BenchMode;
+  workers: number;
+  batch: number;
+  steps: number;
+  imagesPerSec: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+  /** Images per second of this process's CPU time: steadier than imagesPerSec on a busy machine. */
+  imagesPerCpuSecond: number;
+  optimizer?: string;
+  tfjs: string;
+}
+
+interface Workload {
+  /** One measured unit of work on `batch` images. */
+  step: () => void;
+  dispose: () => void;
+}
+
+const DEFAULT_BATCH: Record<BenchModel, number> = { 'reference-cnn': 64, 'mobilenet-96': 32, dcgan: 64 };
+
+/** conv32-pool-conv64-pool-dense128-dense10 on 28x28x1 (the issue's reference CNN). */
+export function referenceCnn(): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 128, activation: 'relu' }),
+      tf.layers.dense({ units: 10 }),
+    ],
+  });
+}
+
+/** A MobileNet-v1-style stack of depthwise-separable blocks on 96x96x3. */
+export function mobileNet96(): tf.Sequential {
+  const layers: tf.layers.Layer[] = [
+    tf.layers.conv2d({ inputShape: [96, 96, 3], filters: 16, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
+  ];
+  const blocks: [number, number][] = [
+    [32, 1],
+    [64, 2],
+    [64, 1],
+    [128, 2],
+    [128, 1],
+    [256, 2],
+  ];
+  for (const [filters, strides] of blocks) {
+    layers.push(tf.layers.depthwiseConv2d({ kernelSize: 3, strides, padding: 'same', activation: 'relu' }));
+    layers.push(tf.layers.conv2d({ filters, kernelSize: 1, padding: 'same', activation: 'relu' }));
+  }
+  layers.push(tf.layers.globalAveragePooling2d({}), tf.layers.dense({ units: 10 }));
+  return tf.sequential({ layers });
+}
+
+function dcganModels(): { generator: tf.Sequential; discriminator: tf.Sequential } {
+  const generator = tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [100], units: 7 * 7 * 128 }),
+      tf.layers.leakyReLU({ alpha: 0.2 }),
+      tf.layers.reshape({ targetShape: [7, 7, 128] }),
+      tf.layers.conv2dTranspose({ filters: 64, kernelSize: 5, strides: 2, padding: 'same' }),
+      tf.layers.leakyReLU({ alpha: 0.2 }),
+      tf.layers.conv2dTranspose({ filters: 1, kernelSize: 5, strides: 2, padding: 'same', activation: 'tanh' }),
+    ],
+  });
+  const discriminator = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [28, 28, 1], filters: 64, kernelSize: 5, strides: 2, padding: 'same' }),
+      tf.layers.leakyReLU({ alpha: 0.2 }),
+      tf.layers.conv2d({ filters: 128, kernelSize: 5, strides: 2, padding: 'same' }),
+      tf.layers.leakyReLU({ alpha: 0.2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 1 }),
+    ],
+  });
+  return { generator, discriminator };
+}
+
+const trainableVars = (model: tf.LayersModel) => model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+
+function classifierWorkload(model: tf.Sequential, batch: number, mode: BenchMode): Workload {
+  const inputShape = model.inputs[0].shape.slice(1) as number[];
+  const xs = tf.randomNormal([batch, ...inputShape], 0, 1, 'float32', 1);
+  const ys = tf.tidy(() => tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2), 10).toFloat());
+  const optimizer = new FusedAdam(1e-3);
+  const vars = trainableVars(model);
+  const step =
+    mode === 'train'
+      ? () => {
+          const loss = optimizer.minimize(
+            () => tf.losses.softmaxCrossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor) as tf.Scalar,
+            true,
+            vars,
+          )!;
+          loss.dataSync();
+          loss.dispose();
+        }
+      : () => {
+          const out = model.predict(xs) as tf.Tensor;
+          out.dataSync();
+          out.dispose();
+        };
+  return {
+    step,
+    dispose: () => {
+      tf.dispose([xs, ys]);
+      optimizer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+/** One DCGAN step: a discriminator update on real+fake, then a generator update. */
+function dcganWorkload(batch: number, mode: BenchMode): Workload {
+  const { generator, discriminator } = dcganModels();
+  const real = tf.randomUniform([batch, 28, 28, 1], -1, 1, 'float32', 3);
+  const ones = tf.ones([batch, 1]);
+  const zeros = tf.zeros([batch, 1]);
+  const gOpt = new FusedAdam(2e-4, 0.5);
+  const dOpt = new FusedAdam(2e-4, 0.5);
+  const gVars = trainableVars(generator);
+  const dVars = trainableVars(discriminator);
+  const bce = (labels: tf.Tensor, logits: tf.Tensor) => tf.losses.sigmoidCrossEntropy(labels, logits) as tf.Scalar;
+  const step =
+    mode === 'train'
+      ? () => {
+          const noise = tf.randomNormal([batch, 100]);
+          const dLoss = dOpt.minimize(
+            () => {
+              const fake = generator.apply(noise, { training: true }) as tf.Tensor;
+              const onReal = discriminator.apply(real, { training: true }) as tf.Tensor;
+              const onFake = discriminator.apply(fake, { training: true }) as tf.Tensor;
+              return bce(ones, onReal).add(bce(zeros, onFake)) as tf.Scalar;
+            },
+            true,
+            dVars,
+          )!;
+          const gLoss = gOpt.minimize(
+            () => bce(ones, discriminator.apply(generator.apply(noise, { training: true }), { training: true }) as tf.Tensor),
+            true,
+            gVars,
+          )!;
+          dLoss.dataSync();
+          gLoss.dataSync();
+          tf.dispose([noise, dLoss, gLoss]);
+        }
+      : () => {
+          const images = tf.tidy(() => generator.predict(tf.randomNormal([batch, 100])) as tf.Tensor);
+          images.dataSync();
+          images.dispose();
+        };
+  return {
+    step,
+    dispose: () => {
+      tf.dispose([real, ones, zeros]);
+      gOpt.dispose();
+      dOpt.dispose();
+      generator.dispose();
+      discriminator.dispose();
+    },
+  };
+}
+
+function workload(model: BenchModel, batch: number, mode: BenchMode): Workload {
+  switch (model) {
+    case 'reference-cnn':
+      return classifierWorkload(referenceCnn(), batch, mode);
+    case 'mobilenet-96':
+      return classifierWorkload(mobileNet96(), batch, mode);
+    case 'dcgan':
+      return dcganWorkload(batch, mode);
+    default: {
+      const never: never = model;
+      throw new Error(`unknown bench model ${String(never)}`);
+    }
+  }
+}
+
+async function useBackend(name: BenchBackend): Promise<boolean> {
+  if (name === 'tensorflow') {
+    try {
+      await import(/* @vite-ignore */ '@tensorflow/tfjs-node');
+    } catch {
+      return false;
+    }
+  }
+  if (!(await tf.setBackend(name))) return false;
+  if (name === 'wasm') registerWasmTrainingKernels();
+  return true;
+}
+
+/** Measures each (backend, model, mode); cpu runs only a couple of small steps (it is ~100x slower). */
+export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise<TrainingBenchResult[]> {
+  const models = opts.models ?? ['reference-cnn', 'mobilenet-96', 'dcgan'];
+  const backends = opts.backends ?? ['wasm', 'cpu'];
+  const modes = opts.modes ?? ['train', 'infer'];
+  const seconds = opts.seconds ?? 4;
+  const emit = opts.onResult ?? printJson;
+  const results: TrainingBenchResult[] = [];
+  for (const backend of backends) {
+    if (!(await useBackend(backend))) continue;
+    for (const model of models) {
+      // cpu: only the reference CNN, a few small steps; the others take minutes per step there.
+      if (backend === 'cpu' && model !== 'reference-cnn') continue;
+      for (const mode of modes) {
+        const batch = backend === 'cpu' ? (mode === 'train' ? 8 : 32) : (opts.batch ?? DEFAULT_BATCH[model]);
+        const work = workload(model, batch, mode);
+        try {
+          const warmup = backend === 'cpu' ? 0 : 3;
+          for (let i = 0; i < warmup; i++) work.step();
+          const cpu0 = process.cpuUsage();
+          const t0 = performance.now();
+          let steps = 0;
+          const minSteps = backend === 'cpu' ? 1 : 5;
+          const budget = backend === 'cpu' ? 0 : seconds * 1000;
+          while (steps < minSteps || performance.now() - t0 < budget) {
+            work.step();
+            steps++;
+          }
+          const wallSeconds = (performance.now() - t0) / 1000;
+          const cpuSeconds = cpuSecondsSince(cpu0);
+          const result: TrainingBenchResult = {
+            bench: 'training',
+            backend,
+            model,
+            mode,
+            workers: 1,
+            batch,
+            steps,
+            imagesPerSec: Math.round(((steps * batch) / wallSeconds) * 10) / 10,
+            wallSeconds: Math.round(wallSeconds * 1000) / 1000,
+            cpuSeconds: Math.round(cpuSeconds * 1000) / 1000,
+            imagesPerCpuSecond: Math.round(((steps * batch) / cpuSeconds) * 10) / 10,
+            ...(mode === 'train' ? { optimizer: 'FusedAdam' } : {}),
+            tfjs: tf.version.tfjs,
+          };
+          results.push(result);
+          emit(result);
+        } finally {
+          work.dispose();
+        }
+      }
+    }
+  }
+  return results;
+}
+
+function parseArgs(argv: string[]): TrainingBenchOptions {
+  const opts: TrainingBenchOptions = {};
+  for (const arg of argv) {
+    const [key, value = ''] = arg.replace(/^--/, '').split('=');
+    if (key === 'models') opts.models = value.split(',') as BenchModel[];
+    else if (key === 'backends') opts.backends = value.split(',') as BenchBackend[];
+    else if (key === 'modes') opts.modes = value.split(',') as BenchMode[];
+    else if (key === 'seconds') opts.seconds = Number(value);
+    else if (key === 'batch') opts.batch = Number(value);
+    else if (key === 'quick') opts.seconds = 1;
+    else throw new Error(`bench/training: unknown option "${arg}"`);
+  }
+  return opts;
+}
+
+if (isMain(import.meta.url)) {
+  await runTrainingBench(parseArgs(process.argv.slice(2)));
+}
