@@ -121,9 +121,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (!document) throw new UserError(diagnostics.map((d) => d.message).join('\n'));
       return { path: path ?? '', document, diagnostics };
     },
-    async saveDocument({ path, document }) {
+    async saveDocument({ path, document, fromPath }) {
       const full = resolve(path);
-      await writeDocumentFile(full, document, registry);
+      await writeDocumentFile(full, document, registry, { fromDir: fromPath ? dirname(resolve(fromPath)) : undefined });
       return { path: full };
     },
     async dispose() {

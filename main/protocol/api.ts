@@ -56,7 +56,11 @@ export interface EngineMethods {
   cancel(args: { runId: string }): { cancelled: boolean };
   openDocument(args: { path: string }): OpenedDocument;
   parseDocument(args: { text: string; path?: string }): OpenedDocument;
-  saveDocument(args: { path: string; document: DlflowDocument }): { path: string };
+  /**
+   * Writes atomically. `fromPath` is where the document was opened from: on save-as to another
+   * folder, relative path params are rebased so they still point at the same files.
+   */
+  saveDocument(args: { path: string; document: DlflowDocument; fromPath?: string }): { path: string };
 }
 
 export type EngineMethod = keyof EngineMethods;
