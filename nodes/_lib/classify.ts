@@ -8,9 +8,10 @@ import { batchIndices, batchTensors } from './dataset.ts';
 export function crossEntropy(y: tf.Tensor1D, probs: tf.Tensor2D): tf.Scalar {
   return tf.tidy(() => {
     const k = probs.shape[1];
-    const eps = 1e-7;
-    const picked = probs.clipByValue(eps, 1 - eps).mul(tf.oneHot(y, k)).sum(-1);
-    return picked.log().neg().mean() as tf.Scalar;
+    // Adding eps (not clipping) keeps log finite yet lets a NaN output through: clip and
+    // max/min drop NaN on some backends, which would hide a diverged model.
+    const picked = probs.mul(tf.oneHot(y, k)).sum(-1);
+    return picked.add(1e-7).log().neg().mean() as tf.Scalar;
   });
 }
 
