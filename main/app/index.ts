@@ -103,7 +103,7 @@ function trustedSender(event: IpcMainInvokeEvent): boolean {
 
 async function pickPath(window: BrowserWindow | null, options: PickPathOptions): Promise<string | null> {
   const filters = options.extensions?.length ? [{ name: options.extensions.join(', '), extensions: [...options.extensions] }] : [];
-  const common = { title: options.title, defaultPath: options.defaultPath, filters };
+  const common = { title: options.title, defaultPath: options.defaultPath ?? (options.current || undefined), filters };
   if (options.mode === 'save') {
     const result = window ? await dialog.showSaveDialog(window, common) : await dialog.showSaveDialog(common);
     return result.canceled || !result.filePath ? null : result.filePath;

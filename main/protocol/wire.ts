@@ -225,6 +225,8 @@ export interface PickPathOptions {
   extensions?: readonly string[];
   title?: string;
   defaultPath?: string;
+  /** The param's current value; the dialog starts there when defaultPath is not given. */
+  current?: string;
 }
 
 /** What `window.dlflow.call` resolves to. An envelope rather than a rejection, because Electron's

@@ -44,7 +44,7 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
-  /** Page URL including `?token=`. */
+  /** Page URL including `?token=` (and `&file=` when there is an initial file). */
   url: string;
   port: number;
   host: string;
@@ -174,6 +174,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       case 'file':
         return sendFile(res, found, head, headers);
       case 'not-found':
+        // Browsers ask for a favicon by themselves; an empty answer keeps the console clean.
+        if (url.pathname === '/favicon.ico') {
+          res.writeHead(204, headers);
+          res.end();
+          return;
+        }
         return sendText(req, res, 404, `not found: ${url.pathname}\n`);
       case 'forbidden':
         return sendText(req, res, 403, `forbidden: ${found.reason}\n`);
@@ -283,7 +289,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   });
   port = (server.address() as AddressInfo).port;
-  const url = `http://${displayHost(host)}:${port}/?token=${encodeURIComponent(token)}`;
+  // The UI opens `?file=` at start (as in Electron); /api/initial says the same for other clients.
+  const fileQuery = initialFile ? `&file=${encodeURIComponent(initialFile)}` : '';
+  const url = `http://${displayHost(host)}:${port}/?token=${encodeURIComponent(token)}${fileQuery}`;
 
   let closing: Promise<void> | undefined;
   return {

@@ -134,7 +134,7 @@ describe('HTTP', () => {
 
   it('serves the page with the token, sets an HttpOnly SameSite=Strict cookie, then serves assets by cookie', async () => {
     const s = await start();
-    expect(s.url).toBe(`http://127.0.0.1:${s.port}/?token=${encodeURIComponent(s.token)}`);
+    expect(s.url).toBe(`http://127.0.0.1:${s.port}/?token=${encodeURIComponent(s.token)}&file=${encodeURIComponent(join(workDir, 'a.dlflow'))}`);
     expect(s.token.length).toBeGreaterThanOrEqual(40);
     const page = await get(s.port, `/?token=${encodeURIComponent(s.token)}`);
     expect(page.status).toBe(200);
