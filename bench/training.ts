@@ -217,7 +217,8 @@ function workload(model: BenchModel, batch: number, mode: BenchMode): Workload {
 async function useBackend(name: BenchBackend): Promise<boolean> {
   if (name === 'tensorflow') {
     try {
-      await import(/* @vite-ignore */ '@tensorflow/tfjs-node');
+      const pkg = '@tensorflow/tfjs-node'; // optional dependency: often not installed
+      await import(/* @vite-ignore */ pkg);
     } catch {
       return false;
     }
