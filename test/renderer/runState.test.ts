@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineEvent } from '../../main/protocol/index.ts';
+import type { EngineEvent, PreviewPayload } from '../../main/protocol/index.ts';
 import { applyRunEvent, beginRun, failRun, initialRunState, isRunActive } from '../../renderer/src/model/runState.ts';
 
 const fold = (events: EngineEvent[], runId = 'r1') => events.reduce((s, e) => applyRunEvent(s, e, 0), beginRun(initialRunState(), runId, 0));
@@ -32,9 +32,9 @@ describe('run state from events', () => {
   });
 
   it('keeps the latest preview of each kind and ignores other runs', () => {
-    const img = { kind: 'image-grid', columns: 1, images: [] } as const;
-    const curves1 = { kind: 'curves', xLabel: 'epoch', series: [] } as const;
-    const curves2 = { kind: 'curves', xLabel: 'epoch', series: [{ name: 'loss', group: 'loss', x: [1], y: [0.5] }] } as const;
+    const img: PreviewPayload = { kind: 'image-grid', columns: 1, images: [] };
+    const curves1: PreviewPayload = { kind: 'curves', xLabel: 'epoch', series: [] };
+    const curves2: PreviewPayload = { kind: 'curves', xLabel: 'epoch', series: [{ name: 'loss', group: 'loss', x: [1], y: [0.5] }] };
     const s = fold([
       { type: 'run-started', runId: 'r1', nodeIds: ['a'], backend: 'cpu', time: 0 },
       { type: 'node-preview', runId: 'r1', nodeId: 'a', preview: curves1 },

@@ -11,6 +11,10 @@ export const FLOW_NODE_TYPE = 'dlflow';
 export type FlowNodeData = { node: DocNode };
 export type FlowNode = Node<FlowNodeData, typeof FLOW_NODE_TYPE>;
 export type FlowEdge = Edge;
+export interface NodeSize {
+  width: number;
+  height: number;
+}
 
 export function docNodeToFlow(node: DocNode, selected = false): FlowNode {
   return { id: node.id, type: FLOW_NODE_TYPE, position: { x: node.position.x, y: node.position.y }, data: { node }, selected };
@@ -73,22 +77,31 @@ export function flowToDocument(base: DlflowDocument, nodes: readonly FlowNode[],
  * changed — this is what keeps dragging on a 200-node document smooth.
  */
 export function createFlowCache() {
-  let nodeCache = new Map<string, { src: DocNode; selected: boolean; flow: FlowNode }>();
+  type NodeEntry = { src: DocNode; selected: boolean; size: NodeSize | undefined; flow: FlowNode };
+  let nodeCache = new Map<string, NodeEntry>();
   let edgeCache = new Map<string, { src: DocEdge; selected: boolean; index: CatalogIndex | undefined; srcType: string | undefined; flow: FlowEdge }>();
   return function convert(
     doc: DlflowDocument,
     index: CatalogIndex | undefined,
     selectedNodes: ReadonlySet<string>,
     selectedEdges: ReadonlySet<string>,
+    sizes: ReadonlyMap<string, NodeSize> = new Map(),
   ): { nodes: FlowNode[]; edges: FlowEdge[] } {
-    const nextNodes = new Map<string, { src: DocNode; selected: boolean; flow: FlowNode }>();
+    const nextNodes = new Map<string, NodeEntry>();
     const byId = new Map<string, DocNode>();
     const nodes = doc.nodes.map((n) => {
       byId.set(n.id, n);
       const selected = selectedNodes.has(n.id);
+      const size = sizes.get(n.id);
       const hit = nodeCache.get(n.id);
-      const flow = hit && hit.src === n && hit.selected === selected ? hit.flow : docNodeToFlow(n, selected);
-      nextNodes.set(n.id, { src: n, selected, flow });
+      let flow: FlowNode;
+      if (hit && hit.src === n && hit.selected === selected && hit.size === size) flow = hit.flow;
+      else {
+        flow = docNodeToFlow(n, selected);
+        // React Flow only shows a controlled node once it carries its measured size.
+        if (size) flow.measured = { width: size.width, height: size.height };
+      }
+      nextNodes.set(n.id, { src: n, selected, size, flow });
       return flow;
     });
     const nextEdges: typeof edgeCache = new Map();

@@ -1,0 +1,246 @@
+/** The React Flow canvas, controlled by the document in editorStore. */
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection,
+  type EdgeChange,
+  type FinalConnectionState,
+  type IsValidConnection,
+  type NodeChange,
+  type Viewport,
+} from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type MouseEvent as ReactMouseEvent } from 'react';
+import type { DlflowDocument } from '../../../main/protocol/index.ts';
+import { addNodeOfType, connectWire } from '../actions/editActions.ts';
+import { categoryColor } from '../model/catalog.ts';
+import { checkConnection } from '../model/connections.ts';
+import { moveNodes } from '../model/documentOps.ts';
+import { createFlowCache, FLOW_NODE_TYPE, type FlowEdge, type FlowNode as FlowNodeType, type NodeSize } from '../model/flowConversion.ts';
+import { catalogStore, useCatalogStore } from '../stores/catalogStore.ts';
+import {
+  commitLiveEdit,
+  currentDocument,
+  editDocumentLive,
+  editorStore,
+  selectDocument,
+  setSelection,
+  setViewport,
+  useEditorStore,
+} from '../stores/editorStore.ts';
+import { showToast } from '../stores/toastStore.ts';
+import { openDialog } from '../stores/uiStore.ts';
+import { FlowNode } from './FlowNode.tsx';
+
+export const PALETTE_DRAG_TYPE = 'application/x-dlflow-node-type';
+
+const nodeTypes = { [FLOW_NODE_TYPE]: FlowNode };
+const proOptions = { hideAttribution: true };
+const fitViewOptions = { padding: 0.2, maxZoom: 1.2 };
+
+export function Canvas() {
+  const rf = useReactFlow<FlowNodeType, FlowEdge>();
+  const doc = useEditorStore(selectDocument);
+  const selectedNodes = useEditorStore((s) => s.selectedNodes);
+  const selectedEdges = useEditorStore((s) => s.selectedEdges);
+  const loadCount = useEditorStore((s) => s.loadCount);
+  const index = useCatalogStore((s) => s.index);
+  const convert = useMemo(() => createFlowCache(), []);
+  const sizes = useRef(new Map<string, NodeSize>());
+  const [sizesVersion, setSizesVersion] = useState(0);
+  const dragBase = useRef<DlflowDocument | undefined>(undefined);
+
+  const { nodes, edges } = useMemo(
+    () => convert(doc, index, selectedNodes, selectedEdges, sizes.current),
+    // sizesVersion: the sizes map is mutated in place; the version says when.
+    [convert, doc, index, selectedNodes, selectedEdges, sizesVersion],
+  );
+
+  // A newly loaded document: restore its saved viewport or fit it once nodes are measured.
+  useEffect(() => {
+    if (loadCount === 0) return;
+    const vp = editorStore.getState().history.present.viewport;
+    const t = setTimeout(() => {
+      if (vp) void rf.setViewport(vp);
+      else void rf.fitView(fitViewOptions);
+    }, 60);
+    return () => clearTimeout(t);
+  }, [loadCount, rf]);
+
+  const onNodesChange = useCallback((changes: NodeChange<FlowNodeType>[]) => {
+    const moves = new Map<string, { x: number; y: number }>();
+    let sizesChanged = false;
+    let selection: Set<string> | undefined;
+    for (const c of changes) {
+      switch (c.type) {
+        case 'dimensions':
+          if (c.dimensions) {
+            const prev = sizes.current.get(c.id);
+            if (!prev || prev.width !== c.dimensions.width || prev.height !== c.dimensions.height) {
+              sizes.current.set(c.id, { width: c.dimensions.width, height: c.dimensions.height });
+              sizesChanged = true;
+            }
+          }
+          break;
+        case 'position':
+          if (c.position) {
+            if (c.dragging && !dragBase.current) dragBase.current = currentDocument();
+            moves.set(c.id, c.position);
+          }
+          break;
+        case 'select':
+          selection ??= new Set(editorStore.getState().selectedNodes);
+          if (c.selected) selection.add(c.id);
+          else selection.delete(c.id);
+          break;
+        case 'remove':
+        case 'add':
+        case 'replace':
+          // Deletions and additions go through editActions so they are undoable.
+          break;
+        default: {
+          const never: never = c;
+          void never;
+        }
+      }
+    }
+    if (sizesChanged) setSizesVersion((v) => v + 1);
+    if (moves.size > 0) editDocumentLive((d) => moveNodes(d, moves));
+    if (selection) setSelection(selection, editorStore.getState().selectedEdges);
+  }, []);
+
+  const onEdgesChange = useCallback((changes: EdgeChange<FlowEdge>[]) => {
+    let selection: Set<string> | undefined;
+    for (const c of changes) {
+      if (c.type !== 'select') continue;
+      selection ??= new Set(editorStore.getState().selectedEdges);
+      if (c.selected) selection.add(c.id);
+      else selection.delete(c.id);
+    }
+    if (selection) setSelection(editorStore.getState().selectedNodes, selection);
+  }, []);
+
+  const onNodeDragStop = useCallback(() => {
+    const base = dragBase.current;
+    dragBase.current = undefined;
+    if (base) commitLiveEdit(base);
+  }, []);
+
+  const isValidConnection = useCallback<IsValidConnection<FlowEdge>>(
+    (c) => checkConnection(currentDocument(), catalogStore.getState().index, { source: c.source, sourceHandle: c.sourceHandle ?? null, target: c.target, targetHandle: c.targetHandle ?? null }).ok,
+    [],
+  );
+
+  const onConnect = useCallback((c: Connection) => {
+    connectWire({ source: c.source, sourceHandle: c.sourceHandle, target: c.target, targetHandle: c.targetHandle });
+  }, []);
+
+  const onConnectEnd = useCallback(
+    (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      const from = state.fromHandle;
+      if (!from?.id) return;
+      if (state.toHandle && !state.isValid) {
+        // Dropped on a handle that refused: say why.
+        const to = state.toHandle;
+        const attempt =
+          from.type === 'source'
+            ? { source: from.nodeId, sourceHandle: from.id, target: to.nodeId, targetHandle: to.id ?? null }
+            : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id };
+        if (to.type === from.type) {
+          showToast(from.type === 'source' ? 'Connect an output to an input, not to another output.' : 'Connect an input to an output, not to another input.', 'error');
+          return;
+        }
+        const check = checkConnection(currentDocument(), catalogStore.getState().index, attempt);
+        if (!check.ok) showToast(check.reason, 'error');
+        return;
+      }
+      if (!state.toNode && !state.toHandle) {
+        // Dropped on empty canvas: offer the nodes that can take this wire.
+        const docNode = currentDocument().nodes.find((n) => n.id === from.nodeId);
+        const schema = docNode && catalogStore.getState().index.byId.get(docNode.type);
+        const port = schema && (from.type === 'source' ? schema.outputs[from.id] : schema.inputs[from.id]);
+        if (!port) return;
+        const point = 'changedTouches' in event ? event.changedTouches[0] : event;
+        openDialog({
+          kind: 'quick-add',
+          request: {
+            screen: { x: point.clientX, y: point.clientY },
+            flow: rf.screenToFlowPosition({ x: point.clientX, y: point.clientY }),
+            from: { nodeId: from.nodeId, handleId: from.id, side: from.type, portType: port.type },
+          },
+        });
+      }
+    },
+    [rf],
+  );
+
+  const onMoveEnd = useCallback((_: unknown, vp: Viewport) => setViewport(vp), []);
+
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (e.dataTransfer.types.includes(PALETTE_DRAG_TYPE)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    }
+  }, []);
+
+  const onDrop = useCallback(
+    (e: DragEvent) => {
+      const type = e.dataTransfer.getData(PALETTE_DRAG_TYPE);
+      if (!type) return;
+      e.preventDefault();
+      const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      addNodeOfType(type, { x: p.x - 90, y: p.y - 20 });
+    },
+    [rf],
+  );
+
+  const onDoubleClick = useCallback(
+    (e: ReactMouseEvent) => {
+      const target = e.target as HTMLElement;
+      if (!target.classList.contains('react-flow__pane')) return;
+      openDialog({ kind: 'quick-add', request: { screen: { x: e.clientX, y: e.clientY }, flow: rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }) } });
+    },
+    [rf],
+  );
+
+  const minimapColor = useCallback((n: FlowNodeType) => {
+    const schema = catalogStore.getState().index.byId.get(n.data.node.type);
+    return schema ? categoryColor(schema.category) : '#666';
+  }, []);
+
+  return (
+    <div className="dl-canvas" data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop} onDoubleClick={onDoubleClick}>
+      <ReactFlow<FlowNodeType, FlowEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onNodeDragStop={onNodeDragStop}
+        onSelectionDragStop={onNodeDragStop}
+        onConnect={onConnect}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        onMoveEnd={onMoveEnd}
+        deleteKeyCode={null}
+        zoomOnDoubleClick={false}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Control', 'Meta']}
+        minZoom={0.1}
+        maxZoom={2.5}
+        onlyRenderVisibleElements={nodes.length > 120}
+        proOptions={proOptions}
+        colorMode="dark"
+        fitView
+        fitViewOptions={fitViewOptions}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1} />
+        <MiniMap pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={2} />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+    </div>
+  );
+}

@@ -1,0 +1,45 @@
+/** Transient UI state: which dialog is open, the centre view, quick-add placement, settings. */
+import type { PreviewKind } from '../../../main/protocol/index.ts';
+import type { RecoveryCopy } from '../model/recent.ts';
+import { createStore, useStoreSelector } from './store.ts';
+
+/** Where a quick-add menu opened, and (when a wire was dropped on empty canvas) what it must accept. */
+export interface QuickAddRequest {
+  screen: { x: number; y: number };
+  flow: { x: number; y: number };
+  from?: { nodeId: string; handleId: string; side: 'source' | 'target'; portType: string };
+}
+
+export type Dialog =
+  | { kind: 'open' }
+  | { kind: 'save-as' }
+  | { kind: 'help' }
+  | { kind: 'quick-add'; request: QuickAddRequest }
+  | { kind: 'preview'; nodeId: string; preview: PreviewKind }
+  | { kind: 'recover'; copy: RecoveryCopy }
+  | { kind: 'message'; title: string; body: string };
+
+export interface UiState {
+  dialog?: Dialog;
+  centre: 'canvas' | 'json';
+  allowCode: boolean;
+  showLog: boolean;
+}
+
+export const uiStore = createStore<UiState>({ centre: 'canvas', allowCode: false, showLog: true });
+
+export function useUiStore<S>(selector: (s: UiState) => S): S {
+  return useStoreSelector(uiStore, selector);
+}
+
+export function openDialog(dialog: Dialog): void {
+  uiStore.setState((s) => ({ ...s, dialog }));
+}
+
+export function closeDialog(): void {
+  uiStore.setState((s) => (s.dialog ? { ...s, dialog: undefined } : s));
+}
+
+export function setUi(patch: Partial<UiState>): void {
+  uiStore.setState((s) => ({ ...s, ...patch }));
+}
