@@ -106,7 +106,7 @@ export type TrainContext = Pick<RunContext, 'signal' | 'progress' | 'preview' | 
 export interface TrainResult {
   /** A trained copy; the caller owns it. */
   model: tf.LayersModel;
-  history: TrainingHistory & { epochs: TrainEpochRecord[]; stoppedEarly?: string; restoredEpoch?: number; resumedFrom?: number };
+  history: Omit<TrainingHistory, 'epochs'> & { epochs: TrainEpochRecord[]; stoppedEarly?: string; restoredEpoch?: number; resumedFrom?: number };
   normalization: Normalization;
 }
 

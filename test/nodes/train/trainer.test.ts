@@ -16,13 +16,13 @@ import {
 } from '../../../nodes/_lib/trainer.ts';
 import type { TrainConfig } from '../../../nodes/_lib/trainer.ts';
 import { makeContext, setupBackend, tempDir } from '../_ctx.ts';
-import { tinyModel, tinySplitDataset } from '../fixtures.ts';
+import { tinyCnn as tinyModel, tinyDataset } from '../model/_tiny.ts';
 
 let dataset: Dataset;
 let model: ModelValue;
 beforeAll(async () => {
   await setupBackend();
-  dataset = await tinySplitDataset(48);
+  dataset = await tinyDataset(48);
   model = await tinyModel(dataset);
 });
 
