@@ -43,7 +43,7 @@ describe('dlflow run', () => {
     const cache = join(dir, 'cache-human');
     const first = await dlflow(run(file, cache));
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stdout).not.toContain("\u001b["); // no ANSI off a terminal
+    expect(first.stdout).not.toContain('\u001b['); // no ANSI off a terminal
     expect(first.stdout).toMatch(/^✓ add1 {2}\d+\.\ds {2}sum 5$/m);
     expect(first.stdout).toMatch(/^ {2}node +status +time +cached +summary$/m);
     expect(first.stdout).toMatch(/^ {2}add2 +done +\d+\.\ds +no +sum 9$/m);
