@@ -40,6 +40,8 @@ export const sampleSigns = defineNode({
   },
   outputs: { dataset: { type: 'dataset', label: 'Dataset' } },
   previews: ['image-grid'],
+  // Cheaper to read back than to redraw, and downstream nodes need it whenever they re-run.
+  persist: true,
   async run(_inputs, params, ctx) {
     const { count, size, classes, difficulty, seed } = params;
     const per = size * size * 3;
@@ -64,4 +66,5 @@ export const sampleSigns = defineNode({
     return { dataset };
   },
   preview: ({ dataset }) => datasetPreview(dataset, { perClass: 8 }),
+  summary: ({ dataset: d }) => `${d.count} images, ${d.classes.length} classes, ${d.imageShape[1]}x${d.imageShape[0]}`,
 });

@@ -76,6 +76,7 @@ export const split = defineNode({
     return { dataset: deriveDataset(dataset, { subsets: { ...subsets, test: subsets.test.length > 0 ? subsets.test : undefined } }) };
   },
   preview: ({ dataset }) => splitTable(dataset),
+  summary: ({ dataset }) => splitTable(dataset).title,
 });
 
 function splitTable(d: Dataset) {

@@ -67,6 +67,7 @@ export const evaluateClassifier = defineNode({
   },
   outputs: { metrics: { type: 'metrics', label: 'Metrics' } },
   previews: ['text', 'confusion-matrix', 'table'],
+  persist: true,
   async run({ trainedModel, dataset }, params, ctx) {
     checkModelFitsDataset(trainedModel, dataset, 'dataset');
     if (trainedModel.classes.join('\n') !== dataset.classes.join('\n'))
@@ -100,4 +101,5 @@ export const evaluateClassifier = defineNode({
     return { metrics: m };
   },
   preview: ({ metrics }) => metricsPreviews(metrics),
+  summary: ({ metrics }) => metricsSummary(metrics),
 });

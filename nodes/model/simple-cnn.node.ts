@@ -100,4 +100,5 @@ export const simpleCnn = defineNode({
     return { model: value };
   },
   preview: ({ model }) => summaryTable(model.layers, model.architecture),
+  summary: ({ model }) => `${model.layers.reduce((n, l) => n + l.params, 0).toLocaleString('en-US')} parameters`,
 });

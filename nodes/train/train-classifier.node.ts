@@ -193,4 +193,9 @@ export const trainClassifier = defineNode({
     return { trainedModel: out };
   },
   preview: ({ trainedModel }, params) => historyCurves(trainedModel.history.epochs, params.epochs),
+  summary: ({ trainedModel: { history } }) => {
+    const last = history.epochs[history.epochs.length - 1];
+    const acc = last.valAccuracy ?? last.accuracy;
+    return `${last.valAccuracy !== undefined ? 'val ' : ''}acc ${(acc * 100).toFixed(1)}% after ${last.epoch} epochs, ${Math.round(history.imagesPerSecond)} img/s`;
+  },
 });

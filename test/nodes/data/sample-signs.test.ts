@@ -44,7 +44,10 @@ describe('sample-signs', () => {
       d.labels.forEach((l, i) => {
         if (l !== cls) return;
         const px = d.store.read([i]);
-        for (let k = ch; k < px.length; k += 3) (s += px[k]), n++;
+        for (let k = ch; k < px.length; k += 3) {
+          s += px[k];
+          n++;
+        }
       });
       return s / n;
     };
@@ -57,6 +60,7 @@ describe('sample-signs', () => {
     const out = (await sampleSigns.run({}, params, ctx)) as { dataset: Dataset };
     expect(ctx.progressCalls.length).toBeGreaterThan(0);
     expect(ctx.progressCalls.at(-1)!.fraction).toBe(1);
+    expect(sampleSigns.summary!(out, params)).toBe('40 images, 4 classes, 16x16');
     const preview = sampleSigns.preview!(out, params);
     expect(preview).toMatchObject({ kind: 'image-grid', columns: 8 });
     const grid = preview as { images: { caption?: string; png: Uint8Array }[] };

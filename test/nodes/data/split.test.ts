@@ -71,5 +71,6 @@ describe('split', () => {
     const p = split.preview!({ dataset: d }, defaults);
     expect(p).toMatchObject({ kind: 'table', columns: ['class', 'train', 'validation', 'test'] });
     expect((p as { rows: unknown[][] }).rows[0]).toEqual(['a', 49, 14, 7]);
+    expect(split.summary!({ dataset: d }, defaults)).toBe('train 70 · validation 20 · test 10');
   });
 });

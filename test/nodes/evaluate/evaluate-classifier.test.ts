@@ -68,9 +68,10 @@ describe('evaluate-classifier', () => {
     const m = await evaluate();
     const previews = evaluateClassifier.preview!({ metrics: m }, { subset: 'validation', batchSize: 7 });
     expect(Array.isArray(previews) && previews.map((p) => p.kind)).toEqual(['text', 'confusion-matrix', 'table']);
-    const [text, matrix] = previews as [{ text: string }, { labels: string[] }];
+    const [text, matrix] = previews as unknown as [{ text: string }, { labels: string[] }];
     expect(text.text).toMatch(/^validation accuracy \d+\.\d% \(40 images/);
     expect(matrix.labels).toEqual(['stop', 'yield']);
+    expect(evaluateClassifier.summary!({ metrics: m }, { subset: 'validation', batchSize: 7 })).toBe(text.text);
   });
 
   it('evaluates the train subset when asked, and names a missing subset', async () => {

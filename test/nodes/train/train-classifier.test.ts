@@ -44,6 +44,7 @@ describe('train-classifier', () => {
     expect(ctx.progressCalls).toHaveLength(40);
     expect(ctx.progressCalls[9].note).toMatch(/^epoch 2\/5/);
     expect(ctx.progressCalls.at(-1)!.fraction).toBe(1);
+    expect(trainClassifier.summary!({ trainedModel: trained }, tinyTrainParams)).toMatch(/^val acc \d+\.\d% after 5 epochs, \d+ img\/s$/);
     expect(trainClassifier.preview!({ trainedModel: trained }, { ...tinyTrainParams, epochs: 5 })).toMatchObject({ kind: 'curves' });
     model.model.dispose();
     trained.model.dispose();
