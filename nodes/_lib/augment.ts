@@ -1,0 +1,566 @@
+/**
+ * Batched augmentations on float NHWC tensors in [0, 1], registered with the dataset's
+ * augmentation registry so `batchTensors` applies them to every training batch.
+ *
+ * Every kind takes `{ p, min, max }`: each image is augmented with probability `p`, with a
+ * magnitude drawn uniformly from [min, max]. Per-image numbers come from the JS random source
+ * and tensor noise from seeds it hands out, so a batch is reproducible from the seed.
+ *
+ * Geometric kinds (flips, scale, crop, translation, rotation, stretch, shear) compose into one
+ * 3x3 projective matrix per image and run as ONE `tf.image.transform` per batch, whatever the
+ * chain: a `geometric` step carries the list of ops. Lens distortion is a radial remap done with
+ * gathers; the photometric and weather kinds are elementwise/conv tensor ops. No per-pixel JS.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Random } from '../../main/engine/random.ts';
+import { createRandom, hashString } from '../../main/engine/random.ts';
+import type { ImageGridPreview } from '../../main/protocol/index.ts';
+import type { AugmentStep, Dataset } from './dataset.ts';
+import { registerAugmentation } from './dataset.ts';
+import { encodePng, upscale } from './png.ts';
+
+/** Probability and magnitude range of one augmentation kind. */
+export interface AugmentRange {
+  p: number;
+  min: number;
+  max: number;
+}
+
+export const GEOMETRIC_OPS = ['flip-h', 'flip-v', 'scale', 'crop', 'translate', 'rotate', 'stretch', 'shear'] as const;
+export type GeometricOp = (typeof GEOMETRIC_OPS)[number];
+export const PIXEL_KINDS = ['lens', 'brightness', 'contrast', 'saturation', 'hue', 'noise', 'blur', 'cutout', 'fog', 'rain', 'snow', 'night'] as const;
+export type PixelKind = (typeof PIXEL_KINDS)[number];
+export type AugmentKind = GeometricOp | PixelKind;
+
+export type GeometricFill = 'reflect' | 'constant' | 'nearest';
+export interface GeometricParams {
+  ops: (AugmentRange & { op: GeometricOp })[];
+  fill?: GeometricFill;
+}
+
+/**
+ * What each kind's magnitude means, its valid bounds and a sensible default range. Used by the
+ * nodes for param schemas and docs, and here to validate steps.
+ */
+export const AUGMENT_INFO: Record<AugmentKind, { label: string; magnitude: string; bounds: [number, number]; range: [number, number]; p: number }> = {
+  'flip-h': { label: 'Horizontal flip', magnitude: 'unused', bounds: [0, 1], range: [0, 0], p: 0.5 },
+  'flip-v': { label: 'Vertical flip', magnitude: 'unused', bounds: [0, 1], range: [0, 0], p: 0.5 },
+  scale: { label: 'Scale', magnitude: 'zoom factor (1 = none, 1.2 = 20% closer)', bounds: [0.2, 5], range: [0.85, 1.2], p: 0.5 },
+  crop: { label: 'Random crop', magnitude: 'kept fraction of each side, resized back up', bounds: [0.2, 1], range: [0.75, 1], p: 0.5 },
+  translate: { label: 'Translation', magnitude: 'largest shift as a fraction of the size', bounds: [0, 0.5], range: [0, 0.1], p: 0.5 },
+  rotate: { label: 'Rotation', magnitude: 'angle in degrees (sign drawn at random)', bounds: [0, 180], range: [0, 15], p: 0.5 },
+  stretch: { label: 'Stretch', magnitude: 'aspect change (1.2 = 20% wider or taller)', bounds: [1, 3], range: [1, 1.2], p: 0.5 },
+  shear: { label: 'Shear', magnitude: 'shear angle in degrees (sign drawn at random)', bounds: [0, 45], range: [0, 10], p: 0.5 },
+  lens: { label: 'Lens distortion', magnitude: 'k: > 0 barrel, < 0 pincushion', bounds: [-0.8, 0.8], range: [-0.3, 0.3], p: 0.3 },
+  brightness: { label: 'Brightness', magnitude: 'added to pixels (0..1 scale)', bounds: [-1, 1], range: [-0.2, 0.2], p: 0.5 },
+  contrast: { label: 'Contrast', magnitude: 'contrast factor (1 = none)', bounds: [0, 3], range: [0.7, 1.3], p: 0.5 },
+  saturation: { label: 'Saturation', magnitude: 'saturation factor (1 = none, 0 = grey)', bounds: [0, 3], range: [0.6, 1.4], p: 0.5 },
+  hue: { label: 'Hue', magnitude: 'hue rotation in degrees', bounds: [-180, 180], range: [-15, 15], p: 0.5 },
+  noise: { label: 'Gaussian noise', magnitude: 'noise std (0..1 scale)', bounds: [0, 0.5], range: [0, 0.05], p: 0.3 },
+  blur: { label: 'Blur', magnitude: 'Gaussian sigma in pixels (one per batch)', bounds: [0, 10], range: [0.5, 1.5], p: 0.2 },
+  cutout: { label: 'Cutout', magnitude: 'square side as a fraction of the image', bounds: [0, 1], range: [0.1, 0.3], p: 0.3 },
+  fog: { label: 'Fog', magnitude: 'fog density 0..1', bounds: [0, 1], range: [0.3, 0.7], p: 0.15 },
+  rain: { label: 'Rain', magnitude: 'rain intensity 0..1', bounds: [0, 1], range: [0.3, 0.8], p: 0.15 },
+  snow: { label: 'Snow', magnitude: 'snow intensity 0..1', bounds: [0, 1], range: [0.3, 0.8], p: 0.15 },
+  night: { label: 'Night', magnitude: 'darkness 0..1', bounds: [0, 1], range: [0.4, 0.8], p: 0.15 },
+};
+
+export const isGeometric = (kind: string): kind is GeometricOp => (GEOMETRIC_OPS as readonly string[]).includes(kind);
+
+/** Reads `{p, min, max}` from step params with a clear message when malformed. */
+export function rangeOf(kind: string, params: Record<string, unknown>): AugmentRange {
+  const num = (k: string, d: number): number => {
+    const v = params[k] ?? d;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`augmentation ${kind}: ${k} must be a number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const p = num('p', 0.5);
+  const min = num('min', 0);
+  const max = num('max', min);
+  if (p < 0 || p > 1) throw new Error(`augmentation ${kind}: probability ${p} is outside 0..1`);
+  if (max < min) throw new Error(`augmentation ${kind}: max ${max} is below min ${min}`);
+  return { p, min, max };
+}
+
+/** Per image: the magnitude when the image is picked (probability p), else `identity`. */
+function draws(n: number, r: AugmentRange, random: Random, identity: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const picked = random.next() < r.p;
+    const v = random.uniform(r.min, r.max);
+    out[i] = picked ? v : identity;
+  }
+  return out;
+}
+
+/** tf.tidy for ops whose result is a 4D batch (tfjs's op typings lose the rank). */
+const tidy4 = (fn: () => tf.Tensor): tf.Tensor4D => tf.tidy(fn) as tf.Tensor4D;
+
+const perImage = (v: Float32Array): tf.Tensor4D => tf.tensor4d(v, [v.length, 1, 1, 1]);
+
+// ---------------------------------------------------------------------------------------------
+// Geometric: one projective warp per batch
+
+type Mat3 = [number, number, number, number, number, number, number, number, number];
+const I3: Mat3 = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+function mul(a: Mat3, b: Mat3): Mat3 {
+  const o = new Array<number>(9) as Mat3;
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) o[r * 3 + c] = a[r * 3] * b[c] + a[r * 3 + 1] * b[3 + c] + a[r * 3 + 2] * b[6 + c];
+  return o;
+}
+
+/**
+ * Inverse matrix (output pixel -> input pixel, centred coordinates) of one op for one image,
+ * or undefined when the image is not picked. Forward: the op as the user sees it.
+ */
+function inverseOf(op: GeometricOp, r: AugmentRange, random: Random, w: number, h: number): Mat3 | undefined {
+  const picked = random.next() < r.p;
+  const m = random.uniform(r.min, r.max);
+  const sign = random.next() < 0.5 ? -1 : 1;
+  const u = random.next();
+  const v = random.next();
+  if (!picked) return undefined;
+  switch (op) {
+    case 'flip-h':
+      return [-1, 0, 0, 0, 1, 0, 0, 0, 1];
+    case 'flip-v':
+      return [1, 0, 0, 0, -1, 0, 0, 0, 1];
+    case 'scale':
+      return [1 / m, 0, 0, 0, 1 / m, 0, 0, 0, 1];
+    case 'crop': {
+      // Keep a window of m x the size at a random place, stretched back to the full size.
+      const ox = (u - 0.5) * (1 - m) * w;
+      const oy = (v - 0.5) * (1 - m) * h;
+      return [m, 0, ox, 0, m, oy, 0, 0, 1];
+    }
+    case 'translate': {
+      const tx = (2 * u - 1) * m * w;
+      const ty = (2 * v - 1) * m * h;
+      return [1, 0, -tx, 0, 1, -ty, 0, 0, 1];
+    }
+    case 'rotate': {
+      const a = (sign * m * Math.PI) / 180;
+      const c = Math.cos(a);
+      const s = Math.sin(a);
+      return [c, s, 0, -s, c, 0, 0, 0, 1];
+    }
+    case 'stretch': {
+      const f = Math.sqrt(m);
+      return sign > 0 ? [1 / f, 0, 0, 0, f, 0, 0, 0, 1] : [f, 0, 0, 0, 1 / f, 0, 0, 0, 1];
+    }
+    case 'shear': {
+      const k = Math.tan((sign * m * Math.PI) / 180);
+      return u < 0.5 ? [1, -k, 0, 0, 1, 0, 0, 0, 1] : [1, 0, 0, -k, 1, 0, 0, 0, 1];
+    }
+    default: {
+      const never: never = op;
+      throw new Error(`unknown geometric op ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * The 8 `tf.image.transform` coefficients per image for the ops applied in order. Exported for
+ * tests; consumes the same random numbers as `geometric` does.
+ */
+export function geometricMatrices(n: number, h: number, w: number, params: GeometricParams, random: Random): { matrices: Float32Array; identity: boolean } {
+  const out = new Float32Array(n * 8);
+  const ops = params.ops.map((o) => ({ op: o.op, r: rangeOf(o.op, o as unknown as Record<string, unknown>) }));
+  let identity = true;
+  // Centre of the pixel grid: output pixel (x, y) has centred coordinates (x - cx, y - cy).
+  const cx = (w - 1) / 2;
+  const cy = (h - 1) / 2;
+  const toCentred: Mat3 = [1, 0, -cx, 0, 1, -cy, 0, 0, 1];
+  const fromCentred: Mat3 = [1, 0, cx, 0, 1, cy, 0, 0, 1];
+  for (let i = 0; i < n; i++) {
+    // Forward is op_k ∘ … ∘ op_1, so the inverse is inv_1 · … · inv_k (applied to output points).
+    let m = I3;
+    for (const { op, r } of ops) {
+      const inv = inverseOf(op, r, random, w, h);
+      if (inv) m = mul(m, inv);
+    }
+    if (m !== I3) identity = false;
+    const full = mul(fromCentred, mul(m, toCentred));
+    const k = full[8];
+    out.set([full[0] / k, full[1] / k, full[2] / k, full[3] / k, full[4] / k, full[5] / k, full[6] / k, full[7] / k], i * 8);
+  }
+  return { matrices: out, identity };
+}
+
+/** Applies a chain of geometric ops as one projective warp per image (one transform call per batch). */
+export function geometric(x: tf.Tensor4D, params: GeometricParams, random: Random): tf.Tensor4D {
+  const [n, h, w] = x.shape;
+  const { matrices, identity } = geometricMatrices(n, h, w, params, random);
+  if (identity) return x.clone();
+  const fill = params.fill ?? 'reflect';
+  return tidy4(() => {
+    if (tf.getBackend() !== 'cpu' || n === 1) return tf.image.transform(x, tf.tensor2d(matrices, [n, 8]), 'bilinear', fill, 0);
+    // tfjs 4.22's cpu Transform kernel returns after the first image of a batch (the others come
+    // back as zeros); wasm and the native backends are fine. On cpu, warp image by image.
+    const parts = tf.split(x, n, 0).map((img, i) => tf.image.transform(img as tf.Tensor4D, tf.tensor2d(matrices.subarray(i * 8, i * 8 + 8), [1, 8]), 'bilinear', fill, 0));
+    return tf.concat(parts, 0);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lens distortion: radial remap with bilinear sampling by gathers
+
+function lens(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const k = draws(n, r, random, 0);
+  if (k.every((v) => v === 0)) return x.clone();
+  return tidy4(() => {
+    // Normalised centred output coordinates, radius 1 at the half-diagonal.
+    const cx = (w - 1) / 2;
+    const cy = (h - 1) / 2;
+    const norm = Math.hypot(cx, cy) || 1;
+    const gx = new Float32Array(h * w);
+    const gy = new Float32Array(h * w);
+    for (let y = 0; y < h; y++)
+      for (let xx = 0; xx < w; xx++) {
+        gx[y * w + xx] = (xx - cx) / norm;
+        gy[y * w + xx] = (y - cy) / norm;
+      }
+    const dx = tf.tensor2d(gx, [1, h * w]);
+    const dy = tf.tensor2d(gy, [1, h * w]);
+    const r2 = dx.square().add(dy.square());
+    // Source = centre + d * (1 + k r^2) / (1 + k) for barrel, scaled so the corners stay in view.
+    const kk = tf.tensor2d(k, [n, 1]);
+    const fit = tf.tensor2d(k.map((v) => (v > 0 ? 1 / (1 + v) : 1)), [n, 1]);
+    const factor = r2.mul(kk).add(1).mul(fit);
+    const sx = dx.mul(factor).mul(norm).add(cx).clipByValue(0, w - 1);
+    const sy = dy.mul(factor).mul(norm).add(cy).clipByValue(0, h - 1);
+    return bilinearGather(x, sx as tf.Tensor2D, sy as tf.Tensor2D);
+  });
+}
+
+/** Samples x at per-image source coordinates sx, sy ([n, h*w], in pixels, already clamped). */
+function bilinearGather(x: tf.Tensor4D, sx: tf.Tensor2D, sy: tf.Tensor2D): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const x0 = sx.floor();
+  const y0 = sy.floor();
+  const fx = sx.sub(x0).expandDims(2);
+  const fy = sy.sub(y0).expandDims(2);
+  const x1 = x0.add(1).minimum(w - 1);
+  const y1 = y0.add(1).minimum(h - 1);
+  const base = tf.range(0, n, 1, 'float32').mul(h * w).reshape([n, 1]);
+  const flat = x.reshape([n * h * w, c]);
+  const at = (yy: tf.Tensor, xx: tf.Tensor): tf.Tensor => tf.gather(flat, base.add(yy.mul(w)).add(xx).toInt().reshape([-1])).reshape([n, h * w, c]);
+  const top = at(y0, x0).mul(tf.sub(1, fx)).add(at(y0, x1).mul(fx));
+  const bottom = at(y1, x0).mul(tf.sub(1, fx)).add(at(y1, x1).mul(fx));
+  return top.mul(tf.sub(1, fy)).add(bottom.mul(fy)).reshape([n, h, w, c]) as tf.Tensor4D;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Photometric
+
+const LUMA = [0.299, 0.587, 0.114];
+function luma(x: tf.Tensor4D): tf.Tensor4D {
+  if (x.shape[3] !== 3) return x;
+  return x.mul(tf.tensor1d(LUMA)).sum(3, true) as tf.Tensor4D;
+}
+
+function brightness(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
+  const d = draws(x.shape[0], r, random, 0);
+  if (d.every((v) => v === 0)) return x.clone();
+  return tidy4(() => x.add(perImage(d)).clipByValue(0, 1));
+}
+
+function contrast(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
+  const f = draws(x.shape[0], r, random, 1);
+  if (f.every((v) => v === 1)) return x.clone();
+  return tidy4(() => {
+    const mean = luma(x).mean([1, 2, 3], true);
+    return x.sub(mean).mul(perImage(f)).add(mean).clipByValue(0, 1);
+  });
+}
+
+function saturation(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
+  const f = draws(x.shape[0], r, random, 1);
+  if (x.shape[3] !== 3 || f.every((v) => v === 1)) return x.clone();
+  return tidy4(() => {
+    const grey = luma(x);
+    return x.sub(grey).mul(perImage(f)).add(grey).clipByValue(0, 1);
+  });
+}
+
+/** Hue rotation by an angle (degrees) about the grey axis, in YIQ space: one 3x3 matrix per image. */
+function hue(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const deg = draws(n, r, random, 0);
+  if (c !== 3 || deg.every((v) => v === 0)) return x.clone();
+  const toYiq = [0.299, 0.587, 0.114, 0.596, -0.274, -0.322, 0.211, -0.523, 0.312];
+  const fromYiq = [1, 0.956, 0.621, 1, -0.272, -0.647, 1, -1.106, 1.703];
+  const mats = new Float32Array(n * 9);
+  for (let i = 0; i < n; i++) {
+    const a = (deg[i] * Math.PI) / 180;
+    const cs = Math.cos(a);
+    const sn = Math.sin(a);
+    const rot = [1, 0, 0, 0, cs, -sn, 0, sn, cs];
+    // M = fromYiq · rot · toYiq acting on column RGB; we multiply row vectors, so store M^T.
+    const m1 = new Array<number>(9).fill(0);
+    const m = new Array<number>(9).fill(0);
+    for (let a1 = 0; a1 < 3; a1++) for (let b = 0; b < 3; b++) for (let k = 0; k < 3; k++) m1[a1 * 3 + b] += rot[a1 * 3 + k] * toYiq[k * 3 + b];
+    for (let a1 = 0; a1 < 3; a1++) for (let b = 0; b < 3; b++) for (let k = 0; k < 3; k++) m[a1 * 3 + b] += fromYiq[a1 * 3 + k] * m1[k * 3 + b];
+    for (let a1 = 0; a1 < 3; a1++) for (let b = 0; b < 3; b++) mats[i * 9 + b * 3 + a1] = m[a1 * 3 + b];
+  }
+  return tidy4(() => tf.matMul(x.reshape([n, h * w, 3]), tf.tensor3d(mats, [n, 3, 3])).reshape([n, h, w, c]).clipByValue(0, 1) as tf.Tensor4D);
+}
+
+function noise(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
+  const s = draws(x.shape[0], r, random, 0);
+  const seed = random.seed();
+  if (s.every((v) => v === 0)) return x.clone();
+  return tidy4(() => x.add(tf.randomNormal(x.shape, 0, 1, 'float32', seed).mul(perImage(s))).clipByValue(0, 1));
+}
+
+/** Separable Gaussian blur with reflected borders. */
+export function gaussianBlur(x: tf.Tensor4D, sigma: number): tf.Tensor4D {
+  const [, h, w, c] = x.shape;
+  const radius = Math.min(Math.ceil(2.5 * sigma), Math.floor((Math.min(h, w) - 1) / 2));
+  if (sigma <= 0 || radius < 1) return x.clone();
+  const taps = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
+  const sum = taps.reduce((a, b) => a + b, 0);
+  const k = Float32Array.from(taps, (t) => t / sum);
+  return tidy4(() => {
+    const padded = tf.mirrorPad(x, [[0, 0], [radius, radius], [radius, radius], [0, 0]], 'reflect');
+    const kx = tf.tensor4d(Float32Array.from({ length: k.length * c }, (_, i) => k[Math.floor(i / c)]), [1, k.length, c, 1]);
+    const ky = tf.tensor4d(Float32Array.from({ length: k.length * c }, (_, i) => k[Math.floor(i / c)]), [k.length, 1, c, 1]);
+    return tf.depthwiseConv2d(tf.depthwiseConv2d(padded, kx, 1, 'valid'), ky, 1, 'valid');
+  });
+}
+
+function blur(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
+  const n = x.shape[0];
+  const pick = draws(n, { ...r, min: 1, max: 1 }, random, 0);
+  const sigma = random.uniform(r.min, r.max);
+  if (pick.every((v) => v === 0) || sigma <= 0) return x.clone();
+  return tidy4(() => {
+    const mask = perImage(pick);
+    return gaussianBlur(x, sigma).mul(mask).add(x.mul(tf.sub(1, mask)));
+  });
+}
+
+/** Grid of pixel-centre coordinates in [0, 1): xs [1,1,w,1], ys [1,h,1,1]. */
+function grid(h: number, w: number): { xs: tf.Tensor4D; ys: tf.Tensor4D } {
+  return {
+    xs: tf.tensor4d(Float32Array.from({ length: w }, (_, i) => (i + 0.5) / w), [1, 1, w, 1]),
+    ys: tf.tensor4d(Float32Array.from({ length: h }, (_, i) => (i + 0.5) / h), [1, h, 1, 1]),
+  };
+}
+
+function cutout(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
+  const [n, h, w] = x.shape;
+  const size = draws(n, r, random, 0);
+  const cx = new Float32Array(n);
+  const cy = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    cx[i] = random.next();
+    cy[i] = random.next();
+  }
+  if (size.every((v) => v === 0)) return x.clone();
+  return tidy4(() => {
+    const { xs, ys } = grid(h, w);
+    const half = perImage(size).div(2);
+    const inX = xs.sub(perImage(cx)).abs().less(half);
+    const inY = ys.sub(perImage(cy)).abs().less(half);
+    const keep = tf.sub(1, tf.logicalAnd(inX, inY).toFloat());
+    return x.mul(keep);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weather and light
+
+/** Smooth random field in [0, 1] per image: coarse uniform noise upsampled bilinearly. */
+function smoothField(n: number, h: number, w: number, cells: number, seed: number): tf.Tensor4D {
+  return tf.image.resizeBilinear(tf.randomUniform([n, cells, cells, 1], 0, 1, 'float32', seed), [h, w], true);
+}
+
+function fog(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
+  const [n, h, w] = x.shape;
+  const t = draws(n, r, random, 0);
+  const seed = random.seed();
+  if (t.every((v) => v === 0)) return x.clone();
+  return tidy4(() => {
+    const { ys } = grid(h, w);
+    // Denser towards the top (the horizon in road scenes), patchy, milky grey-white.
+    const field = smoothField(n, h, w, 4, seed).mul(0.5).add(0.5).mul(tf.sub(1.15, ys.mul(0.5)));
+    const a = field.mul(perImage(t)).clipByValue(0, 0.95);
+    return x.mul(tf.sub(1, a)).add(a.mul(0.82));
+  });
+}
+
+function rain(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const t = draws(n, r, random, 0);
+  const seed = random.seed();
+  const slant = random.uniform(-0.4, 0.4);
+  if (t.every((v) => v === 0)) return x.clone();
+  return tidy4(() => {
+    const len = Math.max(3, Math.round(Math.min(h, w) / 8)) | 1;
+    const k = new Float32Array(len * len);
+    for (let i = 0; i < len; i++) {
+      const col = Math.round((len - 1) / 2 + slant * (i - (len - 1) / 2));
+      k[i * len + Math.min(len - 1, Math.max(0, col))] = 1;
+    }
+    const tt = perImage(t);
+    // Drop seeds: density grows with intensity; streaks are the seeds smeared along the slant.
+    const drops = tf.randomUniform([n, h, w, 1], 0, 1, 'float32', seed).greater(tf.sub(1, tt.mul(0.02))).toFloat() as tf.Tensor4D;
+    const streaks = tf.conv2d(drops, tf.tensor4d(k, [len, len, 1, 1]), 1, 'same').clipByValue(0, 1);
+    const dim = x.mul(tf.sub(1, tt.mul(0.25)));
+    const wet = c === 3 ? dim.mul(tf.sub(1, tt.mul(0.1))).add(tt.mul(tf.tensor1d([0.02, 0.03, 0.06]))) : dim;
+    return wet.add(streaks.mul(tt).mul(0.55)).clipByValue(0, 1);
+  });
+}
+
+function snow(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
+  const [n, h, w] = x.shape;
+  const t = draws(n, r, random, 0);
+  const seed = random.seed();
+  if (t.every((v) => v === 0)) return x.clone();
+  return tidy4(() => {
+    const tt = perImage(t);
+    const flakes = tf.randomUniform([n, h, w, 1], 0, 1, 'float32', seed).greater(tf.sub(1, tt.mul(0.012))).toFloat() as tf.Tensor4D;
+    const size = Math.max(1, Math.round(Math.min(h, w) / 64));
+    const big = tf.maxPool(flakes, 2 * size + 1, 1, 'same');
+    const hazy = x.mul(tf.sub(1, tt.mul(0.3))).add(tt.mul(0.3 * 0.9));
+    return tf.maximum(hazy, big.mul(tt.mul(0.4).add(0.6))).clipByValue(0, 1);
+  });
+}
+
+function night(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
+  const [n, , , c] = x.shape;
+  const t = draws(n, r, random, 0);
+  const seed = random.seed();
+  if (t.every((v) => v === 0)) return x.clone();
+  return tidy4(() => {
+    const tt = perImage(t);
+    // Darker, more contrast in the shadows (gamma), blue cast, sensor noise.
+    const gamma = x.add(1e-4).pow(tt.mul(0.8).add(1));
+    const scaled = gamma.mul(tf.sub(1, tt.mul(0.75)));
+    const tint = c === 3 ? scaled.mul(tf.add(1, tt.mul(tf.tensor1d([-0.2, -0.1, 0.15])))) : scaled;
+    return tint.add(tf.randomNormal(x.shape, 0, 1, 'float32', seed).mul(tt.mul(0.03))).clipByValue(0, 1);
+  });
+}
+
+const PIXEL_FNS: Record<PixelKind, (x: tf.Tensor4D, r: AugmentRange, random: Random) => tf.Tensor4D> = {
+  lens,
+  brightness,
+  contrast,
+  saturation,
+  hue,
+  noise,
+  blur,
+  cutout,
+  fog,
+  rain,
+  snow,
+  night,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Registration and chains
+
+/** Parses and validates a geometric step's params. */
+export function geometricParamsOf(params: Record<string, unknown>): GeometricParams {
+  const ops = params.ops;
+  if (!Array.isArray(ops)) throw new Error('geometric augmentation: ops must be a list');
+  for (const o of ops as Record<string, unknown>[]) {
+    if (!isGeometric(String(o.op))) throw new Error(`geometric augmentation: unknown op "${String(o.op)}" (${GEOMETRIC_OPS.join(', ')})`);
+    rangeOf(String(o.op), o);
+  }
+  const fill = (params.fill ?? 'reflect') as GeometricFill;
+  if (!['reflect', 'constant', 'nearest'].includes(fill)) throw new Error(`geometric augmentation: fill "${fill}" is not reflect, constant or nearest`);
+  return { ops: ops as GeometricParams['ops'], fill };
+}
+
+registerAugmentation('geometric', (x, params, random) => geometric(x, geometricParamsOf(params), random));
+for (const op of GEOMETRIC_OPS)
+  registerAugmentation(op, (x, params, random) => geometric(x, { ops: [{ op, ...rangeOf(op, params) }], fill: params.fill as GeometricFill }, random));
+for (const kind of PIXEL_KINDS) registerAugmentation(kind, (x, params, random) => PIXEL_FNS[kind](x, rangeOf(kind, params), random));
+
+/** Looks an implementation up by kind (for applying chains outside `batchTensors`). */
+export function applyStep(x: tf.Tensor4D, step: AugmentStep, random: Random): tf.Tensor4D {
+  if (step.kind === 'geometric') return geometric(x, geometricParamsOf(step.params), random);
+  if (isGeometric(step.kind)) return geometric(x, { ops: [{ op: step.kind, ...rangeOf(step.kind, step.params) }], fill: step.params.fill as GeometricFill }, random);
+  if ((PIXEL_KINDS as readonly string[]).includes(step.kind)) return PIXEL_FNS[step.kind as PixelKind](x, rangeOf(step.kind, step.params), random);
+  throw new Error(`unknown augmentation "${step.kind}"`);
+}
+
+/** Applies steps in order to a [0, 1] batch; returns a new tensor (x is not disposed). */
+export function applyChain(x: tf.Tensor4D, steps: readonly AugmentStep[], random: Random): tf.Tensor4D {
+  return tidy4(() => {
+    let t = x;
+    for (const s of steps) t = applyStep(t, s, random);
+    return t === x ? x.clone() : t;
+  });
+}
+
+/**
+ * Appends augmentation kinds to a chain. Consecutive geometric ops merge into the trailing
+ * `geometric` step, so a chain of geometric nodes still costs one warp per batch.
+ */
+export function appendSteps(chain: readonly AugmentStep[] | undefined, add: readonly { kind: AugmentKind; range: AugmentRange }[], fill: GeometricFill = 'reflect'): AugmentStep[] {
+  const out = [...(chain ?? [])];
+  for (const { kind, range } of add) {
+    if (isGeometric(kind)) {
+      const last = out[out.length - 1];
+      const op = { op: kind, p: range.p, min: range.min, max: range.max };
+      if (last?.kind === 'geometric' && (last.params.fill ?? 'reflect') === fill)
+        out[out.length - 1] = { kind: 'geometric', params: { ...last.params, ops: [...(last.params.ops as unknown[]), op] } };
+      else out.push({ kind: 'geometric', params: { ops: [op], fill } });
+    } else out.push({ kind, params: { p: range.p, min: range.min, max: range.max } });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Preview
+
+/**
+ * A seeded grid: `images` source images (from the train subset when there is one), one row
+ * each, the original first and then `draws` augmented versions. The same seed gives the same
+ * grid; each draw is a fresh random source derived from it.
+ */
+export function augmentPreview(d: Dataset, steps: readonly AugmentStep[], seed: number, opts: { images?: number; draws?: number; title?: string } = {}): ImageGridPreview {
+  const count = Math.min(opts.images ?? 4, d.count);
+  const nDraws = opts.draws ?? 5;
+  const pool = d.subsets.train?.length ? d.subsets.train : Int32Array.from({ length: d.count }, (_, i) => i);
+  // One image per class first, so the grid shows variety.
+  const picked: number[] = [];
+  const seen = new Set<number>();
+  for (const i of pool) {
+    if (picked.length >= count) break;
+    if (!seen.has(d.labels[i])) {
+      seen.add(d.labels[i]);
+      picked.push(i);
+    }
+  }
+  for (const i of pool) {
+    if (picked.length >= count) break;
+    if (!picked.includes(i)) picked.push(i);
+  }
+  const [h, w, c] = d.imageShape;
+  const factor = Math.max(1, Math.floor(96 / Math.max(h, w)));
+  const columns: Uint8Array[][] = [];
+  const original = d.store.read(picked);
+  columns.push(picked.map((_, k) => original.subarray(k * h * w * c, (k + 1) * h * w * c)));
+  for (let j = 0; j < nDraws; j++) {
+    const random = createRandom(hashString(`augment-preview:${seed}:${j}`));
+    const bytes = tf.tidy(() => {
+      const x = tf.tensor4d(Float32Array.from(original, (v) => v / 255), [picked.length, h, w, c]);
+      return applyChain(x, steps, random).mul(255).round().clipByValue(0, 255).dataSync();
+    });
+    const u8 = Uint8Array.from(bytes);
+    columns.push(picked.map((_, k) => u8.subarray(k * h * w * c, (k + 1) * h * w * c)));
+  }
+  const images: ImageGridPreview['images'] = [];
+  picked.forEach((idx, k) =>
+    columns.forEach((col, j) => {
+      const px = upscale(col[k], w, h, c, factor);
+      images.push({ png: encodePng(px, w * factor, h * factor, c), width: w * factor, height: h * factor, caption: j === 0 ? `${d.classes[d.labels[idx]]} (original)` : `draw ${j}` });
+    }),
+  );
+  return { kind: 'image-grid', title: opts.title ?? `${steps.length} augmentation step${steps.length === 1 ? '' : 's'}, seed ${seed}`, columns: nDraws + 1, images };
+}
