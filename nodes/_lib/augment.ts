@@ -206,7 +206,7 @@ export function geometric(x: tf.Tensor4D, params: GeometricParams, random: Rando
 // Lens distortion: radial remap with bilinear sampling by gathers
 
 function lens(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
+  const [n, h, w] = x.shape;
   const k = draws(n, r, random, 0);
   if (k.every((v) => v === 0)) return x.clone();
   return tidy4(() => {
