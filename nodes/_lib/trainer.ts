@@ -194,7 +194,7 @@ const shapeSize = (shape: readonly (number | null)[]): number => shape.reduce<nu
 export function estimateTrainingMemory(model: tf.LayersModel, optimizer: OptimizerName = 'adam'): MemoryEstimate {
   const slots = optimizer === 'adam' ? 2 : 1;
   let perImage = 0;
-  for (const layer of model.layers) {
+  for (const layer of leafLayers(model)) {
     const s = layer.outputShape;
     const shapes = (Array.isArray(s[0]) ? s : [s]) as (number | null)[][];
     for (const shape of shapes) perImage += shapeSize(shape.slice(1)) * 4;
@@ -417,13 +417,24 @@ async function writeCheckpoint(
 
 const isBatchNorm = (l: tf.layers.Layer): boolean => l.getClassName() === 'BatchNormalization';
 
+/** Layers of a model with nested models (a backbone used as a layer) expanded, in order. */
+export function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  const out: tf.layers.Layer[] = [];
+  for (const layer of model.layers) {
+    const inner = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
+    if (Array.isArray(inner)) out.push(...leafLayers(layer as unknown as tf.LayersModel));
+    else out.push(layer);
+  }
+  return out;
+}
+
 /**
  * Unfreezes the last `n` frozen layers that have weights (all when n = 0). Batch-norm layers stay
  * frozen (and in inference mode): fine-tuning their statistics on small batches hurts.
  * Returns the names unfrozen.
  */
 export function unfreezeLast(model: tf.LayersModel, n: number): string[] {
-  const frozen = model.layers.filter((l) => !l.trainable && l.weights.length > 0 && !isBatchNorm(l));
+  const frozen = leafLayers(model).filter((l) => !l.trainable && l.weights.length > 0 && !isBatchNorm(l));
   const picked = n > 0 ? frozen.slice(-n) : frozen;
   for (const l of picked) l.trainable = true;
   return picked.map((l) => l.name);
@@ -432,7 +443,7 @@ export function unfreezeLast(model: tf.LayersModel, n: number): string[] {
 /** Makes frozen batch-norm layers use their moving statistics even in training mode; returns an undo. */
 function frozenBatchNormInInferenceMode(model: tf.LayersModel): () => void {
   const patched: tf.layers.Layer[] = [];
-  for (const layer of model.layers) {
+  for (const layer of leafLayers(model)) {
     if (!isBatchNorm(layer)) continue;
     const own = layer as unknown as { call: (inputs: unknown, kwargs: Record<string, unknown>) => unknown };
     const original = own.call;
@@ -481,7 +492,7 @@ export async function trainClassifierModel(
   const classWeightT = weights ? tf.tensor1d(weights) : undefined;
   let optimizer: tf.Optimizer | undefined;
   let best: tf.Tensor[] | undefined;
-  const dropouts = model.layers.filter((l) => l.getClassName() === 'Dropout') as (tf.layers.Layer & { seed?: number })[];
+  const dropouts = leafLayers(model).filter((l) => l.getClassName() === 'Dropout') as (tf.layers.Layer & { seed?: number })[];
 
   const disposeBest = (): void => {
     best?.forEach((t) => t.dispose());
