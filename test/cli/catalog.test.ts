@@ -1,7 +1,8 @@
 /** `dlflow nodes | info | validate | serve` argument handling through the real CLI, with stub nodes. */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chainDoc, dlflow, doc, hasStack, tempDir, writeDoc } from './helpers.ts';
+import { chainDoc, dlflow, doc, hasStack, ROOT, tempDir, waitFor, writeDoc } from './helpers.ts';
 
 let dir: string;
 
@@ -110,6 +111,23 @@ describe('dlflow serve', () => {
     const r = await dlflow(['serve', '--port', 'http']);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('error: --port http: expected a whole number 0..65535\n');
+  });
+
+  it.skipIf(!existsSync(join(ROOT, 'out/renderer/index.html')))('serves the built editor with a token URL and stops on Ctrl-C with exit 0', async () => {
+    const file = await writeDoc(dir, 'serve.dlflow', chainDoc());
+    let status = 0;
+    const r = await dlflow(['serve', file, '--port', '0', '--backend', 'cpu'], {
+      onSpawn: (child, out) => {
+        void waitFor(() => /press Ctrl\+C to stop/.test(out.stdout())).then(async () => {
+          const url = /dlflow editor: (\S+)/.exec(out.stdout())![1];
+          status = (await fetch(url)).status;
+          child.kill('SIGINT');
+        });
+      },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^dlflow editor: http:\/\/127\.0\.0\.1:\d+\/\?token=/m);
+    expect(status).toBe(200);
   });
 });
 

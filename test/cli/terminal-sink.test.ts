@@ -42,6 +42,16 @@ describe('terminal sink off a TTY', () => {
     expect(text.trimEnd().split('\n').at(-1)).toBe('done in 10s (1 of 2 nodes from cache)');
   });
 
+  it('shows the summaries of cached nodes when the engine sends them', () => {
+    const out = fakeOut();
+    const sink = createTerminalSink({ out, live: false, colour: false });
+    sink(started);
+    sink({ type: 'nodes-cached', runId, nodeIds: ['data', 'train'], fromDisk: [], summaries: { train: 'val acc 91.0%' } } as EngineEvent);
+    sink({ type: 'run-finished', runId, status: 'done', seconds: 0.1, nodes: { data: 'cached', train: 'cached' } });
+    expect(out.text()).toContain('✓ train  (cached)  val acc 91.0%\n');
+    expect(out.text()).toMatch(/^ {2}train +cached +- +yes +val acc 91\.0%$/m);
+  });
+
   it('shows failures with their message and the cancelled state', () => {
     const out = fakeOut();
     const sink = createTerminalSink({ out, live: false, colour: false });
