@@ -178,6 +178,15 @@ describe('editor workflow in browser mode (real engine)', () => {
     await page.getByTestId('save-button').click();
     await expect.poll(() => readFileSync(file, 'utf8')).toBe(saved);
     await e2e.screenshot('workflow-5-reopened');
+  });
+
+  it('opens the bundled sample from the samples folder', async () => {
+    await page.getByTestId('open-button').click();
+    await page.getByTestId('open-path').fill(join(samplesDir, 'hello.dlflow'));
+    await page.getByTestId('open-path-submit').click();
+    await expect.poll(() => page.getByTestId('document-path').textContent()).toContain('hello.dlflow');
+    for (const id of ['signs', 'split', 'cnn', 'train', 'evaluate']) await page.getByTestId(`node-${id}`).waitFor();
+    expect(await page.getByTestId('node-status-train').textContent()).toBe('idle');
     expect(e2e.errors).toEqual([]);
   });
 });
