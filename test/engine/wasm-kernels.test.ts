@@ -85,6 +85,10 @@ describe('wasm training kernels match the cpu backend', () => {
     [[2, 8, 8, 2], [3, 3, 2, 3], 2, 1, 'floor'],
     [[4, 6, 6, 16], [1, 1, 16, 8], 1, 'valid'],
     [[2, 12, 12, 4], [4, 4, 4, 3], 4, 'valid'],
+    // few input taps (ci*fh*fw < co): the im2col filter-gradient path
+    [[2, 8, 8, 1], [3, 3, 1, 12], 1, 'same'],
+    [[2, 9, 9, 2], [2, 2, 2, 9], 2, 'valid'],
+    [[2, 9, 9, 1], [3, 3, 1, 10], 2, 'same'],
   ];
 
   it('conv2d: input and filter gradients', async () => {
@@ -163,6 +167,19 @@ describe('wasm training kernels match the cpu backend', () => {
     for (const [as, bs, ta, tb] of cases) {
       await expectSameGrads(`matMul a${as} b${bs} tA=${ta} tB=${tb}`, [as, bs], (a, b) => tf.matMul(a, b, ta, tb));
     }
+  });
+
+  it('sum over leading axes (bias gradients) and other reductions', async () => {
+    const cases: [number[], number[], boolean][] = [
+      [[8, 12, 12, 16], [0, 1, 2], false],
+      [[8, 12, 12, 16], [0, 1, 2], true],
+      [[300, 70], [0], false],
+      [[2, 3000, 9], [0, 1], false],
+      [[8, 12, 12, 16], [1, 2], false],
+      [[8, 12, 12, 16], [3], true],
+    ];
+    for (const [shape, axis, keepDims] of cases)
+      await expectSameGrads(`sum x${shape} axis ${axis} keepDims=${keepDims}`, [shape], (x) => tf.sum(x.mul(x), axis, keepDims));
   });
 
   it('rejects NCHW data with a clear message and leaks nothing', async () => {

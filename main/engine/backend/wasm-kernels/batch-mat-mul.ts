@@ -1,20 +1,33 @@
 /**
- * BatchMatMul for the wasm backend: the stock kernel drops to a scalar loop when transposeA or
- * transposeB is set (every dense layer's backward pass), so materialise the transpose with the
- * stock Transpose kernel first and run the fast untransposed product.
+ * BatchMatMul for the wasm backend.
+ *
+ * The stock kernel drops to a scalar loop when transposeA or transposeB is set (every dense
+ * layer's backward pass), so transposes are materialised with the stock Transpose kernel and the
+ * fast untransposed product runs instead. For a single (unbatched) product there is a second
+ * choice: XNNPACK packs the right-hand operand anew whenever its buffer is new (every training
+ * step, since variables get a new buffer on each update), and packing costs ~10x a transpose per
+ * element. So C = A·B may instead be computed as (Bᵀ·Aᵀ)ᵀ when that packs the smaller operand
+ * (e.g. dX = dY·Wᵀ packs dYᵀ instead of Wᵀ). An operand already packed once (same buffer, e.g.
+ * weights at inference) is assumed cached and free.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { callKernel, type TensorInfo, view, withScratch } from './kernel-utils.ts';
+import { callKernel, type Scratch, type TensorInfo, view, withScratch } from './kernel-utils.ts';
 
-function transposeLastTwo(s: import('./kernel-utils.ts').Scratch, t: TensorInfo): TensorInfo {
+const TRANSPOSE_COST = 1;
+const PACK_COST = 10;
+const packedBefore = new WeakSet<object>();
+
+function transposeLastTwo(s: Scratch, t: TensorInfo): TensorInfo {
   const rank = t.shape.length;
   const rows = t.shape[rank - 2];
   const cols = t.shape[rank - 1];
   const outer = t.shape.slice(0, -2);
-  const batch = outer.reduce((a, b) => a * b, 1);
+  const batch = outer.reduce((x, y) => x * y, 1);
   const tT = s.call('Transpose', { x: view(t, [batch, rows, cols]) }, { perm: [0, 2, 1] });
   return view(tT, [...outer, cols, rows]);
 }
+
+const prod = (dims: number[]) => dims.reduce((x, y) => x * y, 1);
 
 export function batchMatMul({
   inputs,
@@ -26,14 +39,56 @@ export function batchMatMul({
   attrs: Record<string, unknown>;
 }): TensorInfo {
   const { a, b } = inputs;
-  const transposeA = Boolean(attrs.transposeA);
-  const transposeB = Boolean(attrs.transposeB);
+  const tA = Boolean(attrs.transposeA);
+  const tB = Boolean(attrs.transposeB);
   const plain = { transposeA: false, transposeB: false };
-  if ((!transposeA && !transposeB) || a.dtype !== 'float32' || b.dtype !== 'float32')
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.length < 2 || b.shape.length < 2)
     return callKernel(backend, 'BatchMatMul', { a, b }, { ...attrs });
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  if (prod(outerA) !== 1 || prod(outerB) !== 1) {
+    if (!tA && !tB) return callKernel(backend, 'BatchMatMul', { a, b }, { ...attrs });
+    return withScratch(backend, (s) =>
+      callKernel(backend, 'BatchMatMul', { a: tA ? transposeLastTwo(s, a) : a, b: tB ? transposeLastTwo(s, b) : b }, plain),
+    );
+  }
+  const [aR, aC] = a.shape.slice(-2);
+  const [bR, bC] = b.shape.slice(-2);
+  const m = tA ? aC : aR;
+  const k = tA ? aR : aC;
+  const n = tB ? bR : bC;
+  if ((tA ? aR : aC) !== (tB ? bC : bR))
+    return callKernel(backend, 'BatchMatMul', { a, b }, { ...attrs }); // let the stock kernel report the mismatch
+  const outer = outerA.length >= outerB.length ? outerA : outerB;
+  const outShape = [...outer, m, n];
+  const sizeA = m * k;
+  const sizeB = k * n;
+  const direct =
+    (tA ? TRANSPOSE_COST * sizeA : 0) +
+    (tB ? TRANSPOSE_COST * sizeB : 0) +
+    (!tB && packedBefore.has(b.dataId) ? 0 : PACK_COST * sizeB);
+  const swapped =
+    (tB ? 0 : TRANSPOSE_COST * sizeB) +
+    (tA ? 0 : TRANSPOSE_COST * sizeA) +
+    (tA && packedBefore.has(a.dataId) ? 0 : PACK_COST * sizeA) +
+    TRANSPOSE_COST * m * n;
   return withScratch(backend, (s) => {
-    const a2 = transposeA ? transposeLastTwo(s, a) : a;
-    const b2 = transposeB ? transposeLastTwo(s, b) : b;
-    return callKernel(backend, 'BatchMatMul', { a: a2, b: b2 }, plain);
+    const a2 = view(a, [aR, aC]);
+    const b2 = view(b, [bR, bC]);
+    // Only swap away a materialised transpose of B: measured, swapping a plain product loses.
+    if (!tB || direct <= swapped) {
+      if (!tB) packedBefore.add(b.dataId);
+      const left = tA ? transposeLastTwo(s, a2) : a2;
+      const right = tB ? transposeLastTwo(s, b2) : b2;
+      const out = callKernel(backend, 'BatchMatMul', { a: left, b: right }, plain);
+      return { ...out, shape: outShape };
+    }
+    // Cᵀ = op(B)ᵀ · op(A)ᵀ: op(B)ᵀ is B itself when tB, op(A)ᵀ is A itself when tA.
+    if (tA) packedBefore.add(a.dataId);
+    const left = tB ? b2 : transposeLastTwo(s, b2);
+    const right = tA ? a2 : transposeLastTwo(s, a2);
+    const cT = s.call('BatchMatMul', { a: left, b: right }, plain);
+    const c = s.keep(s.call('Transpose', { x: view(cT, [n, m]) }, { perm: [1, 0] }));
+    return view(c, outShape);
   });
 }

@@ -18,6 +18,7 @@ import {
   pair,
   type Scratch,
   type TensorInfo,
+  view,
   withScratch,
 } from './kernel-utils.ts';
 
@@ -70,6 +71,7 @@ export function convFilterGrad(
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
+  if (ci * fh * fw < co) return s.keep(im2colFilterGrad(s, x, dy, info));
   // The trick conv must produce at least fh x fw taps; rows past what the forward conv read are
   // cropped from the (small) result instead of the input.
   const pb = Math.max(0, (fh - 1) * dh + (ho - 1) * sh + 1 - h - pt);
@@ -94,6 +96,46 @@ export function convFilterGrad(
     }
   }
   return s.keep(out);
+}
+
+/**
+ * Filter gradient for few input taps (ci*fh*fw < co, e.g. a first layer on 1-3 channels):
+ * patches [P, ci*fh*fw] from one depthwise conv with a one-hot filter, then
+ * dWᵀ = dyᵀ·patches. XNNPACK packs the right-hand operand of every new product, and here the
+ * patches are smaller than dy, which the transposed-conv trick would pack instead.
+ */
+function im2colFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co } = info;
+  const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = info;
+  const [, ho, wo] = dy.shape;
+  const taps = fh * fw;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const pb = Math.max(0, (ho - 1) * sh + (fh - 1) * dh + 1 - h - pt);
+  const pr = Math.max(0, (wo - 1) * sw + (fw - 1) * dw + 1 - w - pl);
+  const oneHot = s.alloc([fh, fw, ci, taps]);
+  const oh = heapF32(s.backend, oneHot);
+  oh.fill(0);
+  for (let t = 0; t < taps; t++) for (let c = 0; c < ci; c++) oh[(t * ci + c) * taps + t] = 1;
+  const patches = s.call(
+    'DepthwiseConv2dNative',
+    { x, filter: oneHot },
+    { strides: [sh, sw], dilations: [dh, dw], pad: explicitPad(pt, pb, pl, pr), dataFormat: 'NHWC' },
+  );
+  const p = n * ho * wo;
+  const dyT = s.call('Transpose', { x: view(dy, [p, co]) }, { perm: [1, 0] });
+  const r = s.call('BatchMatMul', { a: dyT, b: view(patches, [p, ci * taps]) }, { transposeA: false, transposeB: false });
+  const out = s.alloc([fh, fw, ci, co]);
+  const dst = heapF32(s.backend, out);
+  const src = heapF32(s.backend, r);
+  const row = ci * taps;
+  for (let t = 0; t < taps; t++)
+    for (let c = 0; c < ci; c++) {
+      const to = (t * ci + c) * co;
+      const from = c * taps + t;
+      for (let o = 0; o < co; o++) dst[to + o] = src[o * row + from];
+    }
+  return out;
 }
 
 /**

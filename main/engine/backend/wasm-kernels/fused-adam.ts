@@ -114,6 +114,13 @@ export class FusedAdam extends tf.Optimizer {
       if (!variable) throw new Error(`FusedAdam: no variable named "${name}" to update`);
       const slot = this.slotFor(name, variable);
       if (onWasm && variable.dtype === 'float32') {
+        // The moments are updated in place: give them a private buffer if anything shares it.
+        for (const key of ['m', 'v'] as const)
+          if (tf.backend().refCount(slot[key].dataId) > 1) {
+            const copy = tf.tidy(() => slot[key].add(0));
+            slot[key].assign(copy);
+            copy.dispose();
+          }
         const next = tf.engine().runKernel(
           KERNEL,
           { x: variable, g: grad, m: slot.m, v: slot.v },

@@ -13,6 +13,8 @@ import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-grads.ts';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grads.ts';
 import { stockKernel } from './kernel-utils.ts';
 import { maxPoolGrad } from './max-pool-grad.ts';
+import { cast, identity } from './share.ts';
+import { sum } from './sum.ts';
 
 export { FusedAdam } from './fused-adam.ts';
 
@@ -25,6 +27,9 @@ const OURS: Record<string, AnyKernelFunc> = {
   DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
   MaxPoolGrad: maxPoolGrad,
   BatchMatMul: batchMatMul,
+  Sum: sum,
+  Identity: identity,
+  Cast: cast,
   Conv2D: roundingSafeConv('Conv2D', false),
   FusedConv2D: roundingSafeConv('FusedConv2D', false),
   DepthwiseConv2dNative: roundingSafeConv('DepthwiseConv2dNative', true),
@@ -32,7 +37,7 @@ const OURS: Record<string, AnyKernelFunc> = {
 };
 
 /** Stock kernels our kernels call; captured before any replacement. */
-const USED_STOCK = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Transpose', 'Sum', 'BatchMatMul', 'Reshape'];
+const USED_STOCK = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Transpose', 'Sum', 'BatchMatMul', 'Reshape', 'AvgPool', 'Concat', 'Identity', 'Cast'];
 
 /**
  * Registers the wasm training kernels (idempotent). Call after `tf.setBackend('wasm')`; calling

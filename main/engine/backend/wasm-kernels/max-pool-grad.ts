@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapF32, type TensorInfo, withScratch } from './kernel-utils.ts';
+import { heapF32, type Scratch, type TensorInfo, withScratch } from './kernel-utils.ts';
 
 type Shape4 = [number, number, number, number];
 
@@ -23,7 +23,7 @@ export function maxPoolGrad({
   backend: BackendWasm;
   attrs: Record<string, unknown>;
 }): TensorInfo {
-  const { dy, input } = inputs;
+  const { dy, input, output } = inputs;
   const info = tf.backend_util.computePool2DInfo(
     input.shape as Shape4,
     attrs.filterSize as number | [number, number],
@@ -36,6 +36,8 @@ export function maxPoolGrad({
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
+  if (sh === fh && sw === fw && pt === 0 && pl === 0 && h === ho * fh && w === wo * fw && output && fh * fw > 1)
+    return withScratch(backend, (s) => s.keep(tiledMaxPoolGrad(s, input, output, dy, n * ho, fh, wo, fw, c)));
   if (bestValue.length < c) {
     bestValue = new Float32Array(c);
     bestIndex = new Int32Array(c);
@@ -83,4 +85,88 @@ export function maxPoolGrad({
     }
     return s.keep(out);
   });
+}
+
+/**
+ * Non-overlapping windows (stride = window, no padding, exact tiling: the usual 2x2/2 pool).
+ * The forward output `y` holds each window's max, so one pass compares each window against it
+ * and writes every dx element exactly once (no zero fill, no scatter-add); the first match in
+ * row-major order gets the gradient, as on the cpu backend.
+ */
+function tiledMaxPoolGrad(
+  s: Scratch,
+  x: TensorInfo,
+  y: TensorInfo,
+  dy: TensorInfo,
+  rows: number,
+  fh: number,
+  wo: number,
+  fw: number,
+  c: number,
+): TensorInfo {
+  const backend = s.backend;
+  const out = s.alloc([...x.shape]);
+  const dx = heapF32(backend, out);
+  const xs = heapF32(backend, x);
+  const ys = heapF32(backend, y);
+  const gs = heapF32(backend, dy);
+  const rowLen = wo * fw * c;
+  if (fh === 2 && fw === 2) {
+    for (let r = 0; r < rows; r++) {
+      for (let ow = 0; ow < wo; ow++) {
+        const o = (r * wo + ow) * c;
+        const p00 = (r * 2 * wo * 2 + ow * 2) * c;
+        const p01 = p00 + c;
+        const p10 = p00 + rowLen;
+        const p11 = p10 + c;
+        for (let k = 0; k < c; k++) {
+          const v = ys[o + k];
+          const g = gs[o + k];
+          if (xs[p00 + k] === v) {
+            dx[p00 + k] = g;
+            dx[p01 + k] = 0;
+            dx[p10 + k] = 0;
+            dx[p11 + k] = 0;
+          } else if (xs[p01 + k] === v) {
+            dx[p00 + k] = 0;
+            dx[p01 + k] = g;
+            dx[p10 + k] = 0;
+            dx[p11 + k] = 0;
+          } else if (xs[p10 + k] === v) {
+            dx[p00 + k] = 0;
+            dx[p01 + k] = 0;
+            dx[p10 + k] = g;
+            dx[p11 + k] = 0;
+          } else {
+            dx[p00 + k] = 0;
+            dx[p01 + k] = 0;
+            dx[p10 + k] = 0;
+            dx[p11 + k] = xs[p11 + k] === v ? g : 0;
+          }
+        }
+      }
+    }
+    return out;
+  }
+  for (let r = 0; r < rows; r++) {
+    for (let ow = 0; ow < wo; ow++) {
+      const o = (r * wo + ow) * c;
+      const corner = (r * fh * wo * fw + ow * fw) * c;
+      for (let k = 0; k < c; k++) {
+        const v = ys[o + k];
+        const g = gs[o + k];
+        let found = false;
+        for (let i = 0; i < fh; i++) {
+          for (let j = 0; j < fw; j++) {
+            const at = corner + i * rowLen + j * c + k;
+            if (!found && xs[at] === v) {
+              dx[at] = g;
+              found = true;
+            } else dx[at] = 0;
+          }
+        }
+      }
+    }
+  }
+  return out;
 }
