@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ImageGridPreview } from '../../main/protocol/index.ts';
 import type { Random } from '../../main/engine/random.ts';
-import { encodePng, upscale } from './png.ts';
+import { downscale, encodePng, upscale } from './png.ts';
 
 export type ImageShape = readonly [height: number, width: number, channels: number];
 export type SubsetName = 'train' | 'validation' | 'test';
@@ -309,7 +309,8 @@ export function batchIndices(indices: ArrayLike<number>, batchSize: number, rand
 
 /**
  * An image grid with `perClass` images of each class (the first ones of `indices`, in order),
- * one row per class, upscaled so small images stay legible.
+ * one row per class: small images are upscaled to stay legible, large ones downscaled to at
+ * most 128 px so the preview stays a few hundred kilobytes.
  */
 export function datasetPreview(d: Dataset, opts: { perClass?: number; indices?: ArrayLike<number>; title?: string } = {}): ImageGridPreview {
   const perClass = opts.perClass ?? 8;
@@ -321,11 +322,14 @@ export function datasetPreview(d: Dataset, opts: { perClass?: number; indices?: 
     if (row.length < perClass) row.push(k);
   }
   const [h, w, c] = d.imageShape;
-  const factor = Math.max(1, Math.floor(64 / Math.max(h, w)));
+  const up = Math.max(1, Math.floor(64 / Math.max(h, w)));
+  const down = Math.ceil(Math.max(h, w) / 128);
   const images = picked.flatMap((row, cls) =>
     row.map((k) => {
-      const px = upscale(d.store.read([k]), w, h, c, factor);
-      return { png: encodePng(px, w * factor, h * factor, c), width: w * factor, height: h * factor, caption: d.classes[cls] };
+      const small = downscale(d.store.read([k]), w, h, c, down);
+      const px = upscale(small.pixels, small.width, small.height, c, up);
+      const [pw, ph] = [small.width * up, small.height * up];
+      return { png: encodePng(px, pw, ph, c), width: pw, height: ph, caption: d.classes[cls] };
     }),
   );
   return { kind: 'image-grid', title: opts.title ?? `${d.count} images, ${d.classes.length} classes`, columns: perClass, images };

@@ -69,6 +69,24 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
   return out;
 }
 
+/** Box-filter downscale by an integer factor (the edge remainder is dropped), for big previews. */
+export function downscale(pixels: Uint8Array, width: number, height: number, channels: number, factor: number): { pixels: Uint8Array; width: number; height: number } {
+  if (factor <= 1) return { pixels, width, height };
+  const w = Math.max(1, Math.floor(width / factor));
+  const h = Math.max(1, Math.floor(height / factor));
+  const fx = Math.min(factor, width);
+  const fy = Math.min(factor, height);
+  const out = new Uint8Array(w * h * channels);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      for (let c = 0; c < channels; c++) {
+        let s = 0;
+        for (let dy = 0; dy < fy; dy++) for (let dx = 0; dx < fx; dx++) s += pixels[((y * fy + dy) * width + x * fx + dx) * channels + c];
+        out[(y * w + x) * channels + c] = Math.round(s / (fx * fy));
+      }
+  return { pixels: out, width: w, height: h };
+}
+
 /** Nearest-neighbour upscale by an integer factor, so tiny images stay legible in previews. */
 export function upscale(pixels: Uint8Array, width: number, height: number, channels: number, factor: number): Uint8Array {
   if (factor <= 1) return pixels;

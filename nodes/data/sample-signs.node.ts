@@ -1,6 +1,10 @@
 import { defineNode } from '../../main/engine/node-api.ts';
+import { NodeError } from '../../main/engine/errors.ts';
 import { createDataset, createMemoryStore, datasetPreview } from '../_lib/dataset.ts';
 import { MAX_SIGN_CLASSES, SIGN_CLASSES, drawSign } from '../_lib/signs.ts';
+
+/** The images are held in memory; past this they would not fit one typed array anyway. */
+const MAX_BYTES = 2 ** 31 - 1;
 
 export const sampleSigns = defineNode({
   id: 'dlflow:data:sample-signs',
@@ -39,11 +43,17 @@ export const sampleSigns = defineNode({
     seed: { kind: 'seed', default: 1, label: 'Seed' },
   },
   outputs: { dataset: { type: 'dataset', label: 'Dataset' } },
+  checkParams: ({ count, size }) =>
+    count * size * size * 3 > MAX_BYTES
+      ? [{ param: 'count', message: `${count} images of ${size}x${size} would take ${(count * size * size * 3 / 2 ** 30).toFixed(1)} GiB; keep count x size x size x 3 under 2 GiB` }]
+      : [],
   previews: ['image-grid'],
   // Cheaper to read back than to redraw, and downstream nodes need it whenever they re-run.
   persist: true,
   async run(_inputs, params, ctx) {
     const { count, size, classes, difficulty, seed } = params;
+    const problem = sampleSigns.checkParams?.(params)[0];
+    if (problem) throw new NodeError(problem.message, { param: 'count' });
     const per = size * size * 3;
     const pixels = new Uint8Array(count * per);
     const labels = new Int32Array(count);

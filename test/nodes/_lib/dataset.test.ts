@@ -160,4 +160,17 @@ describe('disk cache and previews', () => {
     expect(p.images[0].width).toBe(64);
     expect(Array.from(p.images[0].png.subarray(1, 4))).toEqual([0x50, 0x4e, 0x47]);
   });
+
+  it('downscales large images in previews by box averaging', async () => {
+    // One 300x300 grey image: left half 0, right half 200.
+    const px = new Uint8Array(300 * 300);
+    for (let y = 0; y < 300; y++) px.fill(200, y * 300 + 150, (y + 1) * 300);
+    const d = createDataset({ classes: ['x'], labels: Int32Array.from([0]), subsets: {}, store: createMemoryStore(px, [300, 300, 1]) });
+    const p = datasetPreview(d);
+    expect([p.images[0].width, p.images[0].height]).toEqual([100, 100]);
+    const { data, info } = await sharp(p.images[0].png).raw().toBuffer({ resolveWithObject: true });
+    // sharp may expand grey to RGB on decode; read the first channel of each pixel.
+    const at = (x: number): number => data[x * info.channels];
+    expect([at(0), at(49), at(50), at(99)]).toEqual([0, 0, 200, 200]);
+  });
 });

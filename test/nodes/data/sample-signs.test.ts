@@ -68,6 +68,14 @@ describe('sample-signs', () => {
     expect(new Set(grid.images.map((i) => i.caption))).toEqual(new Set(out.dataset.classes));
   });
 
+  it('refuses sizes that would not fit in memory, naming the param', async () => {
+    expect(sampleSigns.checkParams!({ ...params, count: 200_000, size: 256 })).toEqual([
+      { param: 'count', message: expect.stringMatching(/would take 36\.6 GiB/) },
+    ]);
+    expect(sampleSigns.checkParams!(params)).toEqual([]);
+    await expect(sampleSigns.run({}, { ...params, count: 200_000, size: 256 }, makeContext())).rejects.toThrow(/under 2 GiB/);
+  });
+
   it('stops when the run is cancelled', async () => {
     const ctx = makeContext();
     ctx.abort();
