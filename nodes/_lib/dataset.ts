@@ -261,15 +261,12 @@ export function batchTensors(d: Dataset, indices: ArrayLike<number>, opts: Batch
   // Scale (and normalise, when no augmentation has to see [0, 1] pixels first) in one JS pass:
   // cheaper than three tensor ops per batch on the CPU backends.
   const direct = steps.length === 0 && norm !== undefined;
+  // A 256-entry table per channel maps each byte straight to its float value.
+  const lut = new Float32Array(256 * c);
+  for (let k = 0; k < c; k++)
+    for (let v = 0; v < 256; v++) lut[k * 256 + v] = direct ? (v / 255 - norm.mean[k]) / norm.std[k] : v / 255;
   const values = new Float32Array(pixels.length);
-  if (direct) {
-    const scale = norm.std.map((s) => 1 / (255 * s));
-    const shift = norm.mean.map((m, k) => m / norm.std[k]);
-    for (let i = 0; i < pixels.length; i += c)
-      for (let k = 0; k < c; k++) values[i + k] = pixels[i + k] * scale[k] - shift[k];
-  } else {
-    for (let i = 0; i < pixels.length; i++) values[i] = pixels[i] / 255;
-  }
+  for (let i = 0; i < pixels.length; i += c) for (let k = 0; k < c; k++) values[i + k] = lut[k * 256 + pixels[i + k]];
   let x = tf.tensor4d(values, [n, h, w, c]);
   if (!direct && (steps.length > 0 || norm)) {
     const raw = x;
