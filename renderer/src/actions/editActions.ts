@@ -17,7 +17,7 @@ export function addNodeOfType(type: string, position: DocPosition): string | und
   }
   let id: string | undefined;
   editDocument((doc) => {
-    const r = addNode(doc, type, defaultParams(schema), position);
+    const r = addNode(doc, type, defaultParams(schema), position, schema.version);
     id = r.id;
     return r.doc;
   });

@@ -59,16 +59,21 @@ export function Canvas() {
     [convert, doc, index, selectedNodes, selectedEdges, sizesVersion],
   );
 
-  // A newly loaded document: restore its saved viewport or fit it once nodes are measured.
+  // A newly loaded document: restore its saved viewport, or fit it once its nodes are measured.
+  // Our own flow nodes carry `measured` once React Flow reported their size.
+  const allMeasured = nodes.every((n) => n.measured !== undefined);
+  const fittedLoad = useRef(0);
   useEffect(() => {
-    if (loadCount === 0) return;
+    if (loadCount === fittedLoad.current) return;
     const vp = editorStore.getState().history.present.viewport;
-    const t = setTimeout(() => {
-      if (vp) void rf.setViewport(vp);
-      else void rf.fitView(fitViewOptions);
-    }, 60);
-    return () => clearTimeout(t);
-  }, [loadCount, rf]);
+    if (vp) {
+      fittedLoad.current = loadCount;
+      void rf.setViewport(vp);
+    } else if (allMeasured) {
+      fittedLoad.current = loadCount;
+      requestAnimationFrame(() => void rf.fitView(fitViewOptions));
+    }
+  }, [loadCount, rf, allMeasured]);
 
   const onNodesChange = useCallback((changes: NodeChange<FlowNodeType>[]) => {
     const moves = new Map<string, { x: number; y: number }>();

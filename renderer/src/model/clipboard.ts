@@ -56,6 +56,7 @@ export function parseClipboard(text: string): ClipboardPayload | undefined {
       position: { x: typeof pos.x === 'number' ? pos.x : 0, y: typeof pos.y === 'number' ? pos.y : 0 },
     };
     if (typeof n.label === 'string') node.label = n.label;
+    if (typeof n.typeVersion === 'number') node.typeVersion = n.typeVersion;
     nodes.push(node);
   }
   const edges: DocEdge[] = [];
@@ -89,6 +90,7 @@ export function pasteInto(
     rename.set(n.id, id);
     const out: DocNode = { id, type: n.type, params: structuredCloneJson(n.params), position: { x: Math.round(n.position.x + dx), y: Math.round(n.position.y + dy) } };
     if (n.label !== undefined) out.label = n.label;
+    if (n.typeVersion !== undefined) out.typeVersion = n.typeVersion;
     return out;
   });
   const edgeIds = new Set(doc.edges.map((e) => e.id));

@@ -25,9 +25,12 @@ export function addNode(
   type: string,
   params: Record<string, unknown>,
   position: DocPosition,
+  typeVersion?: number,
 ): { doc: DlflowDocument; id: string } {
   const id = freshNodeId(type, nodeIds(doc));
   const node: DocNode = { id, type, params: { ...params }, position: { x: Math.round(position.x), y: Math.round(position.y) } };
+  // Params are written in the type's current shape; absent means version 1 to the migrations.
+  if (typeVersion !== undefined && typeVersion !== 1) node.typeVersion = typeVersion;
   return { doc: { ...doc, nodes: [...doc.nodes, node] }, id };
 }
 

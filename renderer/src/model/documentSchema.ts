@@ -66,6 +66,7 @@ export function documentJsonSchema(catalog: NodeCatalog): JsonSchema {
             params: { type: 'object' },
             position: { type: 'object', required: ['x', 'y'], properties: { x: { type: 'number' }, y: { type: 'number' } }, additionalProperties: false },
             label: { type: 'string' },
+            typeVersion: { type: 'integer', minimum: 1 },
           },
           additionalProperties: false,
           allOf: catalog.nodes.map(nodeJsonSchema),

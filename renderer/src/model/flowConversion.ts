@@ -57,6 +57,7 @@ export function flowToDocument(base: DlflowDocument, nodes: readonly FlowNode[],
     const n = f.data.node;
     const out: DocNode = { id: f.id, type: n.type, params: { ...n.params }, position: { x: Math.round(f.position.x), y: Math.round(f.position.y) } };
     if (n.label !== undefined) out.label = n.label;
+    if (n.typeVersion !== undefined) out.typeVersion = n.typeVersion;
     return out;
   });
   const docEdges: DocEdge[] = edges.map((e) => ({

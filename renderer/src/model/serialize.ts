@@ -1,9 +1,23 @@
 /** The `.dlflow` text form: pretty JSON with a stable key order so files diff well. */
 import type { DlflowDocument, DocEdge, DocNode } from '../../../main/protocol/index.ts';
 
-function orderNode(n: DocNode): DocNode {
-  const out: DocNode = { id: n.id, type: n.type, params: n.params, position: { x: n.position.x, y: n.position.y } };
+/** Object keys sorted at every depth, as the engine writes params. */
+function sortedDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedDeep);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) out[key] = sortedDeep((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
+}
+
+function orderNode(n: DocNode): Record<string, unknown> {
+  const out: Record<string, unknown> = { id: n.id, type: n.type };
+  if (n.typeVersion !== undefined) out.typeVersion = n.typeVersion;
   if (n.label !== undefined) out.label = n.label;
+  out.position = { x: n.position.x, y: n.position.y };
+  out.params = sortedDeep(n.params);
   return out;
 }
 
@@ -11,9 +25,12 @@ function orderEdge(e: DocEdge): DocEdge {
   return { id: e.id, source: e.source, sourceHandle: e.sourceHandle, target: e.target, targetHandle: e.targetHandle };
 }
 
-/** Key order: format, version, nodes {id, type, params, position, label?}, edges, viewport?. */
+/**
+ * The same text the engine writes: format, version, nodes {id, type, typeVersion?, label?,
+ * position, params sorted}, edges {id, source, sourceHandle, target, targetHandle}, viewport?.
+ */
 export function serializeDocument(doc: DlflowDocument): string {
-  const out: DlflowDocument = { format: doc.format, version: doc.version, nodes: doc.nodes.map(orderNode), edges: doc.edges.map(orderEdge) };
+  const out: Record<string, unknown> = { format: doc.format, version: doc.version, nodes: doc.nodes.map(orderNode), edges: doc.edges.map(orderEdge) };
   if (doc.viewport) out.viewport = { x: doc.viewport.x, y: doc.viewport.y, zoom: doc.viewport.zoom };
   return `${JSON.stringify(out, null, 2)}\n`;
 }

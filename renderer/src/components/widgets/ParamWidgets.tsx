@@ -6,6 +6,7 @@ import { lazy, Suspense, useEffect, useState, type ComponentType } from 'react';
 import type { ParamKind, ParamSchema, PathParam } from '../../../../main/protocol/index.ts';
 import type { PickPathOptions } from '../../../transport/index.ts';
 import { engine } from '../../engine/engineClient.ts';
+import { sliderScale, snap } from '../../model/numbers.ts';
 
 export interface WidgetProps<K extends ParamKind = ParamKind> {
   paramKey: string;
@@ -61,19 +62,24 @@ function NumberBox({ value, onCommit, min, max, step, integer, testId, compact, 
 
 function NumberWidget({ paramKey, schema, value, onChange, compact, invalid }: WidgetProps<'number'>) {
   const v = typeof value === 'number' ? value : schema.default;
-  const ranged = schema.min !== undefined && schema.max !== undefined;
+  const ranged = schema.min !== undefined && schema.max !== undefined && schema.max > schema.min;
+  const scale = ranged ? sliderScale(schema.min!, schema.max!) : undefined;
   return (
     <div className="dl-widget-row">
-      {ranged && (
+      {scale && (
         <input
           type="range"
           className="dl-slider nodrag"
           aria-label={`${paramKey} slider`}
-          min={schema.min}
-          max={schema.max}
-          step={schema.step ?? (schema.max! - schema.min!) / 100}
-          value={v}
-          onChange={(e) => onChange(Number(e.target.value))}
+          data-testid={compact ? undefined : `slider-${paramKey}`}
+          min={0}
+          max={1}
+          step={0.001}
+          value={scale.toSlider(v)}
+          onChange={(e) => {
+            const raw = scale.fromSlider(Number(e.target.value));
+            onChange(scale.log ? raw : snap(raw, schema.min!, schema.step ?? (schema.max! - schema.min!) / 100));
+          }}
         />
       )}
       <NumberBox value={v} onCommit={onChange} min={schema.min} max={schema.max} step={schema.step} testId={compact ? undefined : `param-${paramKey}`} compact={compact} invalid={invalid} />
@@ -184,7 +190,7 @@ function SeedWidget({ paramKey, schema, value, onChange, compact, invalid }: Wid
     <div className="dl-widget-row">
       <NumberBox value={v} onCommit={onChange} min={0} max={2 ** 31 - 1} integer testId={compact ? undefined : `param-${paramKey}`} compact={compact} invalid={invalid} />
       <button type="button" className="dl-btn small nodrag" title="Re-roll the seed" data-testid={compact ? undefined : `reroll-${paramKey}`} onClick={() => onChange(randomSeed())}>
-        🎲
+        re-roll
       </button>
     </div>
   );
