@@ -60,11 +60,16 @@ export interface RunningServer {
 
 const DEFAULT_HIGH_WATER = 1 << 20;
 const PUMP_INTERVAL_MS = 20;
+/** A client this far behind (messages that cannot coalesce) is dropped; it reconnects and re-syncs. */
+const MAX_QUEUED = 10_000;
+const HEARTBEAT_MS = 30_000;
 
 /** One connected socket with its own send queue. */
 class Client {
   readonly outbox = new Outbox();
   private timer: NodeJS.Timeout | undefined;
+  /** Answered the last heartbeat ping. */
+  alive = true;
 
   constructor(
     readonly socket: WebSocket,
@@ -73,6 +78,11 @@ class Client {
 
   deliver(message: WireMessage, frame: WireFrame): void {
     this.outbox.push(message, frame);
+    if (this.outbox.size > MAX_QUEUED) {
+      this.dispose();
+      this.socket.terminate();
+      return;
+    }
     this.pump();
   }
 
@@ -136,8 +146,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const clients = new Set<Client>();
   let port = 0;
 
+  // Only a plain host[:port] goes into the CSP; anything odd falls back to the address we serve on.
+  const cspHost = (hostHeader: string | undefined): string =>
+    hostHeader && /^[\w.-]+(:\d+)?$|^\[[\da-fA-F:.]+\](:\d+)?$/.test(hostHeader) ? hostHeader : `${displayHost(host)}:${port}`;
+
   const securityHeaders = (req: IncomingMessage): Record<string, string> => ({
-    'Content-Security-Policy': contentSecurityPolicy(`ws://${req.headers.host ?? `${displayHost(host)}:${port}`}`),
+    'Content-Security-Policy': contentSecurityPolicy(`ws://${cspHost(req.headers.host)}`),
     'X-Content-Type-Options': 'nosniff',
     // The page URL carries the token: never leak it through Referer.
     'Referrer-Policy': 'no-referrer',
@@ -239,6 +253,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   wss.on('connection', (ws: WebSocket) => {
     const client = new Client(ws, highWater);
     clients.add(client);
+    ws.on('pong', () => {
+      client.alive = true;
+    });
     ws.on('message', (data, isBinary) => {
       let message: WireMessage;
       try {
@@ -261,6 +278,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ws.on('error', (error) => log(`dlflow serve: socket error: ${error.message}`));
   });
 
+  // Sockets of sleeping laptops or killed tabs never close by themselves; ping them out.
+  const heartbeat = setInterval(() => {
+    for (const client of clients) {
+      if (!client.alive) {
+        client.dispose();
+        client.socket.terminate();
+        continue;
+      }
+      client.alive = false;
+      client.socket.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
   const unsubscribe = options.engine.onEvent((event: EngineEvent) => {
     if (clients.size === 0) return;
     const message: WireMessage = { kind: 'event', event };
@@ -278,6 +309,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await new Promise<void>((resolveListen, rejectListen) => {
     const onError = (error: NodeJS.ErrnoException) => {
       unsubscribe();
+      clearInterval(heartbeat);
       if (error.code === 'EADDRINUSE') rejectListen(new UserError(`port ${options.port} on ${host} is already in use; choose another with --port (0 picks a free one)`));
       else if (error.code === 'EADDRNOTAVAIL') rejectListen(new UserError(`cannot listen on ${host}: no such local address`));
       else rejectListen(error);
@@ -305,6 +337,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     close: () =>
       (closing ??= new Promise<void>((done) => {
         unsubscribe();
+        clearInterval(heartbeat);
         for (const client of clients) {
           client.dispose();
           client.socket.terminate();
