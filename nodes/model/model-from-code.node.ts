@@ -37,7 +37,7 @@ interface TsModule {
 let tsModule: Promise<TsModule | undefined> | undefined;
 /** The TypeScript compiler if it is installed (a devDependency; optional at run time). */
 function loadTypeScript(): Promise<TsModule | undefined> {
-  tsModule ??= import('typescript').then((m) => ((m as { default?: TsModule }).default ?? (m as unknown as TsModule)), () => undefined);
+  tsModule ??= import('typescript').then((m) => ((m as unknown as { default?: TsModule }).default ?? (m as unknown as TsModule)), () => undefined);
   return tsModule;
 }
 

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NodeError } from '../../../main/engine/errors.ts';
 import { codeNodesOf, documentCodeHash, openTrustStore } from '../../../nodes/_lib/code-trust.ts';
+import type { CatalogLike } from '../../../nodes/_lib/code-trust.ts';
 import type { Dataset } from '../../../nodes/_lib/dataset.ts';
 import { modelPort } from '../../../nodes/_lib/ports.ts';
 import type { ModelValue } from '../../../nodes/_lib/ports.ts';
@@ -84,7 +85,7 @@ describe('model-from-code', () => {
 });
 
 describe('code trust', () => {
-  const catalog = { nodes: [{ id: 'dlflow:model:model-from-code', params: { code: { kind: 'code', language: 'typescript' }, seed: { kind: 'seed' } } }, { id: 'x:other', params: {} }] };
+  const catalog: CatalogLike = { nodes: [{ id: 'dlflow:model:model-from-code', params: { code: { kind: 'code', language: 'typescript' }, seed: { kind: 'seed' } } }, { id: 'x:other', params: {} }] };
   const doc = (code: string, x = 0): { nodes: { id: string; type: string; params: Record<string, unknown>; position: { x: number; y: number } }[] } => ({
     nodes: [
       { id: 'm', type: 'dlflow:model:model-from-code', params: { code, seed: 1 }, position: { x, y: 0 } },
