@@ -153,7 +153,8 @@ describe('HTTP', () => {
     expect(csp).toContain(`connect-src 'self' ws://127.0.0.1:${s.port}`);
     // A forged Host header cannot smuggle directives into the policy.
     const forged = await get(s.port, `/?token=${encodeURIComponent(s.token)}`, { Host: "x; script-src 'unsafe-eval'" });
-    expect(String(forged.headers['content-security-policy'])).not.toContain('unsafe-eval');
+    expect(String(forged.headers['content-security-policy'])).not.toContain("x; script-src 'unsafe-eval'");
+    expect(String(forged.headers['content-security-policy'])).toContain(`connect-src 'self' ws://127.0.0.1:${s.port}`);
 
     const jar = { Cookie: `dlflow_token_${s.port}=${s.token}` };
     const types: Record<string, string> = {
