@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStubEngine } from '../server/stub-engine.ts';
-import { resultsDir, startE2E, type E2E } from './harness.ts';
+import { startServer } from '../../main/server/index.ts';
+import { builtRenderer, resultsDir, startE2E, type E2E } from './harness.ts';
 
 describe('browser mode: the editor behind its token', () => {
   const stub = createStubEngine();
@@ -57,6 +58,25 @@ describe('browser mode: the editor behind its token', () => {
       await page.screenshot({ path: join(resultsDir, 'smoke-forbidden.png') });
     } finally {
       await stranger.close();
+    }
+  });
+
+  it('shows a lost connection and reconnects when the server comes back', async () => {
+    const { port, token } = e2e.server;
+    const connection = e2e.page.getByTestId('connection');
+    await expect.poll(() => connection.textContent()).toBe('connected');
+    await e2e.server.close();
+    await expect.poll(() => connection.textContent(), { timeout: 10_000 }).toMatch(/reconnecting|connecting/);
+    // Same port and token, as after a restart of `dlflow serve --port P` with the page still open.
+    const again = await startServer({ engine: stub, rendererDir: builtRenderer, port, token, allowedDirs: [], log: () => undefined });
+    try {
+      await expect.poll(() => connection.textContent(), { timeout: 15_000 }).toBe('connected');
+      const before = stub.calls.length;
+      await e2e.page.reload();
+      await e2e.page.getByTestId('palette-item-stub:train').waitFor({ timeout: 15_000 });
+      expect(stub.calls.length).toBeGreaterThan(before);
+    } finally {
+      await again.close();
     }
   });
 });
