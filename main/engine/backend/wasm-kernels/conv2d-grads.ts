@@ -197,7 +197,86 @@ export function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Ten
     'channelsLast',
   );
   return withScratch(backend, (s) => {
+    if ((info.strideHeight > 1 || info.strideWidth > 1) && info.dilationHeight === 1 && info.dilationWidth === 1) {
+      const out = subPixelInputGrad(s, dy, filter, info);
+      if (out) return s.keep(out);
+    }
     const flipped = flipFilter(s, filter, true);
     return s.keep(convInputGrad(s, dy, flipped, info, false));
   });
+}
+
+interface Phase {
+  /** First output row/col of this phase, its source index q0, taps T and conv top padding. */
+  first: number;
+  q0: number;
+  count: number;
+  taps: number;
+  pad: number;
+}
+
+/** Rows i = q*s + r - p (0 <= i < size) that phase r of a stride-s transposed conv produces. */
+function phaseOf(r: number, s: number, p: number, f: number, size: number): Phase {
+  const taps = r < f ? Math.ceil((f - r) / s) : 0;
+  const q0 = Math.ceil((p - r) / s);
+  const qEnd = Math.floor((size - 1 + p - r) / s);
+  return { first: q0 * s + r - p, q0, count: Math.max(0, qEnd - q0 + 1), taps, pad: taps - 1 - q0 };
+}
+
+/**
+ * Strided input gradient (= conv2dTranspose forward) as s*s stride-1 convolutions, one per output
+ * phase, each with the taps of the filter that reach that phase; the results are interleaved into
+ * dx. Zero-inserting dy instead would spend (s*s - 1)/(s*s) of the multiply-adds on zeros.
+ * Returns undefined when a phase would need negative padding (padding wider than the filter).
+ */
+function subPixelInputGrad(s: Scratch, dy: TensorInfo, filter: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo | undefined {
+  const { batchSize: n, inHeight: h, inWidth: w, strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const [, ho, wo, co] = dy.shape;
+  const ci = filter.shape[2];
+  const rows = Array.from({ length: sh }, (_, r) => phaseOf(r, sh, info.padInfo.top, fh, h));
+  const cols = Array.from({ length: sw }, (_, r) => phaseOf(r, sw, info.padInfo.left, fw, w));
+  if ([...rows, ...cols].some((p) => p.taps > 0 && p.count > 0 && p.pad < 0)) return undefined;
+  const out = s.alloc([n, h, w, ci]);
+  heapF32(s.backend, out).fill(0);
+  for (let rh = 0; rh < sh; rh++) {
+    const ph = rows[rh];
+    if (ph.taps === 0 || ph.count === 0) continue;
+    for (let rw = 0; rw < sw; rw++) {
+      const pw = cols[rw];
+      if (pw.taps === 0 || pw.count === 0) continue;
+      // Sub-filter [th, tw, co, ci]: taps r + s*t, reversed, in/out channels swapped.
+      const sub = s.alloc([ph.taps, pw.taps, co, ci]);
+      const subF = heapF32(s.backend, sub);
+      const filt = heapF32(s.backend, filter);
+      for (let u = 0; u < ph.taps; u++) {
+        const kh = rh + sh * (ph.taps - 1 - u);
+        for (let v = 0; v < pw.taps; v++) {
+          const kw = rw + sw * (pw.taps - 1 - v);
+          const from = (kh * fw + kw) * ci * co;
+          const to = (u * pw.taps + v) * co * ci;
+          for (let a = 0; a < ci; a++) for (let b = 0; b < co; b++) subF[to + b * ci + a] = filt[from + a * co + b];
+        }
+      }
+      const bottom = Math.max(0, ph.count - ho - ph.pad + ph.taps - 1);
+      const right = Math.max(0, pw.count - wo - pw.pad + pw.taps - 1);
+      const part = s.call('Conv2D', { x: dy, filter: sub }, { strides: [1, 1], dilations: [1, 1], pad: explicitPad(ph.pad, bottom, pw.pad, right), dataFormat: 'NHWC' });
+      const [, partH, partW] = part.shape;
+      const dst = heapF32(s.backend, out);
+      const got = heapF32(s.backend, part);
+      for (let b = 0; b < n; b++)
+        for (let q = 0; q < ph.count; q++) {
+          const i = ph.first + q * sh;
+          for (let q2 = 0; q2 < pw.count; q2++) {
+            const j = pw.first + q2 * sw;
+            const from = ((b * partH + q) * partW + q2) * ci;
+            const to = ((b * h + i) * w + j) * ci;
+            if (ci >= 16) dst.set(got.subarray(from, from + ci), to);
+            else for (let c = 0; c < ci; c++) dst[to + c] = got[from + c];
+          }
+        }
+      s.free(part);
+      s.free(sub);
+    }
+  }
+  return out;
 }

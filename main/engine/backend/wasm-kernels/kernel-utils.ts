@@ -66,6 +66,13 @@ export class Scratch {
     return info;
   }
 
+  /** Frees one tracked intermediate early (large temporaries inside a loop). */
+  free(info: TensorInfo): void {
+    const at = this.owned.indexOf(info);
+    if (at >= 0) this.owned.splice(at, 1);
+    this.backend.disposeData(info.dataId);
+  }
+
   dispose(): void {
     for (const info of this.owned) this.backend.disposeData(info.dataId);
     this.owned.length = 0;
