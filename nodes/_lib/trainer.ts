@@ -664,7 +664,7 @@ export async function trainClassifierModel(
           const [l, h] = await Promise.all([lossT!.data(), hits!.data()]);
           if (!Number.isFinite(l[0]))
             throw new NodeError(
-              `loss became ${l[0]} at epoch ${epoch}, batch ${b + 1} of ${batches.length}; try a lower learning rate (now ${lr.toPrecision(3)})`,
+              `loss became ${l[0]} at epoch ${epoch}, batch ${b + 1}; try a lower learning rate (now ${lr.toPrecision(3)})`,
               { param: 'learningRate' },
             );
           lossSum += l[0] * idx.length;
