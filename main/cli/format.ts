@@ -81,6 +81,20 @@ export function painter(enabled: boolean): (colour: Colour, text: string) => str
   return enabled ? (colour, text) => `\x1b[${CODES[colour][0]}m${text}\x1b[${CODES[colour][1]}m` : (_colour, text) => text;
 }
 
+/** Word-wraps `text` to lines of at most `width` columns (a longer word gets a line of its own). */
+export function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && visibleWidth(line) + 1 + visibleWidth(word) > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 /** Lays out rows as left-aligned columns separated by two spaces (ANSI-aware); the last column is not padded. */
 export function table(rows: string[][]): string[] {
   const widths: number[] = [];

@@ -33,7 +33,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .command('run')
     .description('run a pipeline: live progress per node, a summary at the end')
     .argument('<file>', 'the .dlflow file')
-    .option('--set <node.param=value>', 'override a param (node id or label); repeatable', collect, [])
+    .option('--set <node.param=value>', 'override a param of a node (by id or label); repeatable; paths are relative to the current folder', collect, [])
     .option('--target <node>', 'run only what these nodes need; repeatable or comma-separated', collectList, [])
     .addOption(backendOption())
     .option('--json', 'one JSON event per line on stdout (preview PNGs as {"$png": base64})')

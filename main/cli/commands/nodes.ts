@@ -1,7 +1,7 @@
 /** `dlflow nodes`: the node catalogue — what each node does, its ports and its params. */
 import type { NodeCatalog, ParamSchema } from '../../protocol/index.ts';
 import { createRegistry } from '../../engine/registry.ts';
-import { table } from '../format.ts';
+import { table, wrap } from '../format.ts';
 import { type CliIo, EXIT } from '../io.ts';
 import { loadNodeList } from '../load-nodes.ts';
 
@@ -55,7 +55,8 @@ export function formatCatalog(catalog: NodeCatalog): string {
     for (const node of catalog.nodes.filter((n) => n.category === category)) {
       out.push(`  ${node.name}  ${node.id}${node.sideEffects ? '  (side effects)' : ''}`);
       const about = firstParagraph(node.description);
-      if (about) out.push(`    ${about}`);
+      // Wrapped at a fixed width so the output is the same on every terminal and in files.
+      for (const line of wrap(about, 96)) out.push(`    ${line}`);
       const ports = (r: Record<string, { type: string; optional?: boolean }>): string =>
         Object.entries(r)
           .map(([k, p]) => `${k} (${p.type}${p.optional ? ', optional' : ''})`)
