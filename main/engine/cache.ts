@@ -2,7 +2,7 @@
  * Output cache: an in-memory LRU under a byte budget, backed for `persist` nodes by a
  * content-addressed folder on disk (`<cacheDir>/outputs/<key>/`), written atomically.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PreviewPayload } from '../protocol/index.ts';
@@ -145,6 +145,16 @@ export class OutputCache {
 
   hasOnDisk(key: string): boolean {
     return existsSync(join(this.entryDir(key), 'entry.json'));
+  }
+
+  /** The summary stored with a disk entry, without loading its outputs. */
+  peekDiskSummary(key: string): string | undefined {
+    try {
+      const meta = JSON.parse(readFileSync(join(this.entryDir(key), 'entry.json'), 'utf8')) as { summary?: unknown };
+      return typeof meta.summary === 'string' ? meta.summary : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Writes an entry's outputs to disk atomically: a crash leaves the old entry or none. */

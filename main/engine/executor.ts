@@ -104,8 +104,15 @@ export async function executeRun(
     const p = planned.get(id)!;
     return servable(p) && !cache.hasInMemory(p.key) && cache.canPersist(p.node) && cache.hasOnDisk(p.key);
   });
-  if (fromMemory.length + fromDisk.length > 0)
-    emit({ type: 'nodes-cached', runId, nodeIds: [...fromMemory, ...fromDisk], fromDisk });
+  if (fromMemory.length + fromDisk.length > 0) {
+    const summaries: Record<string, string> = {};
+    for (const id of [...fromMemory, ...fromDisk]) {
+      const key = planned.get(id)!.key;
+      const summary = cache.hasInMemory(key) ? cache.get(key)?.summary : cache.peekDiskSummary(key);
+      if (summary) summaries[id] = summary;
+    }
+    emit({ type: 'nodes-cached', runId, nodeIds: [...fromMemory, ...fromDisk], fromDisk, summaries });
+  }
   for (const p of planned.values()) cache.pin(p.key);
 
   const results = new Map<string, CacheEntry>();

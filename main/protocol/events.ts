@@ -13,7 +13,15 @@ export interface NodeErrorInfo {
 
 export type EngineEvent =
   | { type: 'run-started'; runId: string; nodeIds: string[]; backend: string; time: number }
-  | { type: 'nodes-cached'; runId: string; nodeIds: string[]; fromDisk: string[] }
+  | {
+      type: 'nodes-cached';
+      runId: string;
+      nodeIds: string[];
+      /** The subset that comes from the disk cache (an earlier process). */
+      fromDisk: string[];
+      /** One-line summaries of the cached nodes, where they have one. */
+      summaries?: Record<string, string>;
+    }
   | { type: 'node-started'; runId: string; nodeId: string; time: number }
   | {
       type: 'node-progress';
