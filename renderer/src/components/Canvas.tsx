@@ -6,6 +6,7 @@ import {
   MiniMap,
   ReactFlow,
   useReactFlow,
+  useStore as useFlowStore,
   type Connection,
   type EdgeChange,
   type FinalConnectionState,
@@ -40,6 +41,7 @@ export const PALETTE_DRAG_TYPE = 'application/x-dlflow-node-type';
 const nodeTypes = { [FLOW_NODE_TYPE]: FlowNode };
 const proOptions = { hideAttribution: true };
 const fitViewOptions = { padding: 0.2, maxZoom: 1.2 };
+const ZOOMED_OUT = 0.45;
 
 export function Canvas() {
   const rf = useReactFlow<FlowNodeType, FlowEdge>();
@@ -52,6 +54,8 @@ export function Canvas() {
   const sizes = useRef(new Map<string, NodeSize>());
   const [sizesVersion, setSizesVersion] = useState(0);
   const dragBase = useRef<DlflowDocument | undefined>(undefined);
+  // Zoomed far out, text is unreadable anyway: hiding it (a class, no re-render) halves paint work.
+  const zoomedOut = useFlowStore((s) => s.transform[2] < ZOOMED_OUT);
 
   const { nodes, edges } = useMemo(
     () => convert(doc, index, selectedNodes, selectedEdges, sizes.current),
@@ -217,7 +221,7 @@ export function Canvas() {
   }, []);
 
   return (
-    <div className="dl-canvas" data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop} onDoubleClick={onDoubleClick}>
+    <div className={`dl-canvas${zoomedOut ? ' zoomed-out' : ''}`} data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop} onDoubleClick={onDoubleClick}>
       <ReactFlow<FlowNodeType, FlowEdge>
         nodes={nodes}
         edges={edges}
