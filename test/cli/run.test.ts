@@ -25,6 +25,8 @@ describe('dlflow run', () => {
     expect(events.filter((e) => e.type === 'node-finished').map((e) => e.nodeId)).toEqual(['src', 'add1', 'slow', 'add2', 'write']);
     expect(events.filter((e) => e.type === 'node-progress').length).toBeGreaterThan(0);
     expect(events.some((e) => e.type === 'nodes-cached')).toBe(false);
+    // The write node's console.log went to stderr, not into the event stream.
+    expect(first.stderr).toContain(`wrote ${join(dir, 'result/out.txt')}`);
     // Relative paths resolve against the file's folder, not the cwd (the CLI ran from the repo root).
     expect(await readFile(join(dir, 'result/out.txt'), 'utf8')).toBe('9');
 

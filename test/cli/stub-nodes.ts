@@ -105,6 +105,8 @@ export const writeValue = defineNode({
     const target = resolve(ctx.baseDir, params.path);
     await mkdir(resolve(target, '..'), { recursive: true });
     await writeFile(target, String(inputs.a));
+    // Stray console output: `dlflow run --json` must keep it off stdout.
+    console.log(`wrote ${target}`);
     return {};
   },
 });

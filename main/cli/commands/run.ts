@@ -1,5 +1,6 @@
 /** `dlflow run FILE`: validate, then execute a pipeline with live progress, JSON lines or plain lines. */
 import { dirname, resolve } from 'node:path';
+import { format } from 'node:util';
 import type { EngineEvent } from '../../protocol/index.ts';
 import type { Engine } from '../../engine/index.ts';
 import { UserError } from '../../engine/errors.ts';
@@ -36,6 +37,30 @@ export async function loadEngine(backend: string | undefined, env: NodeJS.Proces
 }
 
 /**
+ * With `--json`, stdout must carry events only: anything else that writes there (a node's
+ * console.log, a library banner) is sent to stderr until the run ends. Returns the undo.
+ */
+function guardStdout(io: CliIo): () => void {
+  if (io.stdout !== process.stdout) return () => undefined;
+  const original = process.stdout.write;
+  process.stdout.write = ((...args: Parameters<typeof process.stderr.write>) => process.stderr.write(...args)) as typeof process.stdout.write;
+  return () => {
+    process.stdout.write = original;
+  };
+}
+
+/**
+ * While the live display owns the terminal, console output from nodes and libraries (TF.js
+ * warnings) is printed above the live area instead of through it. Returns the undo.
+ */
+function routeConsole(display: TerminalSink): () => void {
+  const methods = ['log', 'info', 'warn', 'error', 'debug'] as const;
+  const saved = methods.map((m) => console[m]);
+  for (const m of methods) console[m] = (...args: unknown[]) => display.notice(format(...args).replace(/\n+$/, ''));
+  return () => methods.forEach((m, i) => (console[m] = saved[i]));
+}
+
+/**
  * Runs FILE and returns the exit code: 0 done, 1 failed, 2 bad input, 130 cancelled. The first
  * SIGINT cancels the run (the engine stops at the next check and writes nothing half-done); a
  * second one exits at once with 130.
@@ -60,6 +85,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, io: CliI
     if (engine) void engine.cancel({ runId });
   };
   process.on('SIGINT', onSigint);
+  let restoreStdout = (): void => undefined;
   try {
     const nodeList = await loadNodeList(io.env);
     const registry = createRegistry(nodeList.nodes, nodeList.portTypes);
@@ -70,15 +96,20 @@ export async function runCommand(file: string, opts: RunCommandOptions, io: CliI
     if (cancelRequested) return EXIT.cancelled;
 
     let sink: (event: EngineEvent) => void;
-    if (opts.json) sink = createJsonSink(io.stdout);
+    if (opts.json) {
+      sink = createJsonSink(io.stdout === process.stdout ? { write: process.stdout.write.bind(process.stdout) } : io.stdout);
+      restoreStdout = guardStdout(io);
+    }
     else {
       const tty = Boolean(io.stdout.isTTY);
+      const live = tty && io.env.TERM !== 'dumb';
       display = createTerminalSink({
         out: io.stdout,
-        live: tty && io.env.TERM !== 'dumb',
+        live,
         colour: tty && !io.env.NO_COLOR,
       });
       sink = display;
+      if (live) restoreStdout = routeConsole(display);
     }
     const { createEngine } = await loadEngine(opts.backend, io.env);
     if (cancelRequested) return EXIT.cancelled;
@@ -113,6 +144,7 @@ export async function runCommand(file: string, opts: RunCommandOptions, io: CliI
       }
     }
   } finally {
+    restoreStdout();
     display?.close();
     process.off('SIGINT', onSigint);
     await engine?.dispose();
