@@ -215,7 +215,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const wss = new WebSocketServer({ noServer: true, maxPayload: 256 * 1024 * 1024 });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = urlOf(req);
+    socket.on('error', () => socket.destroy());
+    let url: URL;
+    try {
+      url = urlOf(req);
+    } catch {
+      return refuseUpgrade(socket, '400 Bad Request', 'malformed request URL\n');
+    }
     if (url.pathname !== '/ws') return refuseUpgrade(socket, '404 Not Found', 'WebSocket lives at /ws\n');
     if (!checkToken(req, url, token, port).ok) return refuseUpgrade(socket, '403 Forbidden', FORBIDDEN_TEXT);
     if (!originAllowed(req.headers.origin, req.headers.host, host, port)) {

@@ -380,3 +380,25 @@ describe('file access', () => {
     ws!.close();
   });
 });
+
+describe('robustness', () => {
+  it('survives malformed request URLs on HTTP and on the upgrade path', async () => {
+    const s = await start();
+    const { connect: tcp } = await import('node:net');
+    const raw = (text: string) =>
+      new Promise<string>((resolve) => {
+        const socket = tcp(s.port, '127.0.0.1', () => socket.write(text));
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString()));
+        socket.on('close', () => resolve(data));
+        socket.on('error', () => resolve(data));
+        setTimeout(() => socket.destroy(), 2000);
+      });
+    const upgrade = await raw(`GET http://[bad/ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+    expect(upgrade).toMatch(/^HTTP\/1\.1 (400|403)/);
+    const plain = await raw(`GET http://[bad/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(plain).toMatch(/^HTTP\/1\.1 (400|403|500)/);
+    // Still serving.
+    expect((await get(s.port, `/?token=${encodeURIComponent(s.token)}`)).status).toBe(200);
+  });
+});
