@@ -11,6 +11,7 @@ import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promise
 import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { FusedAdam } from '../../main/engine/backend/wasm-kernels/index.ts';
 import { NodeError } from '../../main/engine/errors.ts';
 import type { RunContext } from '../../main/engine/node-api.ts';
 import { createRandom, hashString } from '../../main/engine/random.ts';
@@ -103,10 +104,31 @@ export interface TrainEpochRecord extends EpochRecord {
 /** The parts of RunContext the trainer uses, so tests and other loops can pass a light one. */
 export type TrainContext = Pick<RunContext, 'signal' | 'progress' | 'preview' | 'log' | 'throwIfCancelled'>;
 
+/** The history the trainer returns: the port's TrainingHistory plus what it knows beyond it. */
+export type TrainerHistory = Omit<TrainingHistory, 'epochs'> & {
+  epochs: TrainEpochRecord[];
+  stoppedEarly?: string;
+  restoredEpoch?: number;
+  resumedFrom?: number;
+  /** Smoothed per-batch curves (x in fractional epochs), for the final preview. */
+  batchCurve?: { x: number[]; loss: number[]; acc: number[] };
+};
+
+/** The final curves preview of a finished (or cached) training run. */
+export function historyPreview(history: Pick<TrainerHistory, 'epochs' | 'batchCurve'>, totalEpochs: number): CurvesPreview {
+  const r = new CurveRecorder(totalEpochs);
+  if (history.batchCurve) {
+    r.batchX.push(...history.batchCurve.x);
+    r.batchLoss.push(...history.batchCurve.loss);
+    r.batchAcc.push(...history.batchCurve.acc);
+  }
+  return r.preview(history.epochs);
+}
+
 export interface TrainResult {
   /** A trained copy; the caller owns it. */
   model: tf.LayersModel;
-  history: Omit<TrainingHistory, 'epochs'> & { epochs: TrainEpochRecord[]; stoppedEarly?: string; restoredEpoch?: number; resumedFrom?: number };
+  history: TrainerHistory;
   normalization: Normalization;
 }
 
@@ -147,11 +169,11 @@ export function scheduledLearningRate(c: Pick<TrainConfig, 'schedule' | 'decayRa
   }
 }
 
-/** Creates a TF.js optimiser. */
+/** Creates a TF.js optimiser (Adam on wasm: the engine's fused kernel, same maths, fewer kernel calls). */
 export function createOptimizer(name: OptimizerName, learningRate: number, momentum: number): tf.Optimizer {
   switch (name) {
     case 'adam':
-      return tf.train.adam(learningRate);
+      return tf.getBackend() === 'wasm' ? new FusedAdam(learningRate) : tf.train.adam(learningRate);
     case 'sgd':
       return momentum > 0 ? tf.train.momentum(learningRate, momentum) : tf.train.sgd(learningRate);
     case 'rmsprop':
@@ -568,7 +590,12 @@ export async function trainClassifierModel(
       newOptimizer(s.lr);
       const o = await decodeTensors(join(saved.path, 'optimizer.bin'), s.optimizerSpecs);
       // Optimisers create their slots lazily; an empty list (no step yet) is fine.
-      if (o.length > 0) await optimizer!.setWeights(o.map((tensor, i) => ({ name: i === 0 ? 'iter' : `s${i}`, tensor })));
+      // tfjs optimisers match slots by position; FusedAdam by variable name, and names differ
+      // between processes, so its slots are renamed after this model's variables (same order).
+      const vars = model.trainableWeights.map((w) => w.read().name);
+      const slotName = (i: number): string =>
+        i === 0 ? 'iter' : optimizer instanceof FusedAdam ? `${vars[Math.floor((i - 1) / 2)]}/${(i - 1) % 2 === 0 ? 'm' : 'v'}` : `s${i}`;
+      if (o.length > 0) await optimizer!.setWeights(o.map((tensor, i) => ({ name: slotName(i), tensor })));
       o.forEach((t) => t.dispose());
       if (s.bestSpecs) best = (await decodeTensors(join(saved.path, 'best.bin'), s.bestSpecs)).map((t) => tf.keep(t));
       history = s.history;
@@ -786,6 +813,7 @@ export async function trainClassifierModel(
         ...(stoppedEarly ? { stoppedEarly } : {}),
         ...(restoredEpoch ? { restoredEpoch } : {}),
         ...(resumedFrom !== undefined ? { resumedFrom } : {}),
+        batchCurve: { x: curves.batchX, loss: curves.batchLoss, acc: curves.batchAcc },
       },
     };
   } catch (error) {

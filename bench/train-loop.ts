@@ -1,0 +1,108 @@
+/**
+ * Training throughput through the training node vs a bare `model.fit` on the same model, data
+ * and backend, in the same process. Prints one JSON object per line; the last line has the ratio.
+ *
+ *   node --import tsx bench/train-loop.ts [--backend wasm] [--images 1024] [--size 32] [--epochs 3] [--batch 32]
+ *
+ * Both sides: Adam, the same initial weights, shuffled batches, no validation; the first epoch
+ * of each side is a warm-up and not counted. The node side includes everything the node does
+ * per batch (pixels → float batch, loss read-back, NaN check, progress, curves, checkpoints).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../main/engine/backend/select.ts';
+import { createRandom } from '../main/engine/random.ts';
+import type { RunContext } from '../main/engine/node-api.ts';
+import { CancelledError } from '../main/engine/errors.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Dataset } from '../nodes/_lib/dataset.ts';
+import { IDENTITY_NORMALIZATION, batchTensors, subsetIndices } from '../nodes/_lib/dataset.ts';
+import { cloneModel } from '../nodes/_lib/model.ts';
+import type { ModelValue, TrainedModel } from '../nodes/_lib/ports.ts';
+import { sampleSigns } from '../nodes/data/sample-signs.node.ts';
+import { split } from '../nodes/data/split.node.ts';
+import { simpleCnn } from '../nodes/model/simple-cnn.node.ts';
+import { trainClassifier } from '../nodes/train/train-classifier.node.ts';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+};
+const images = Number(arg('images', '1024'));
+const size = Number(arg('size', '32'));
+const epochs = Number(arg('epochs', '3'));
+const batchSize = Number(arg('batch', '32'));
+
+function context(seed: number): RunContext {
+  const controller = new AbortController();
+  return {
+    signal: controller.signal,
+    progress: () => {},
+    preview: () => {},
+    log: () => {},
+    random: createRandom(seed),
+    cacheDir: mkdtempSync(join(tmpdir(), 'dlflow-bench-')),
+    baseDir: process.cwd(),
+    nodeId: 'bench',
+    allowCode: false,
+    onCleanup: () => {},
+    throwIfCancelled: () => {
+      if (controller.signal.aborted) throw new CancelledError();
+    },
+  };
+}
+
+const emit = (o: Record<string, unknown>): void => console.log(JSON.stringify(o));
+
+async function main(): Promise<void> {
+  const backend = await selectBackend(arg('backend', process.env.DLFLOW_BACKEND ?? 'wasm'));
+  const { dataset: raw } = (await sampleSigns.run({}, { count: images, size, classes: 4, difficulty: 0.3, seed: 1 }, context(1))) as { dataset: Dataset };
+  const { dataset } = (await split.run({ dataset: raw }, { validation: 0, test: 0, stratify: true, seed: 1 }, context(1))) as { dataset: Dataset };
+  const { model } = (await simpleCnn.run({ dataset }, { blocks: 2, filters: 16, kernelSize: 3, denseUnits: 64, dropout: 0.25, seed: 1 }, context(1))) as { model: ModelValue };
+  const n = subsetIndices(dataset, 'train').length;
+  emit({ bench: 'train-loop', backend: backend.name, images: n, size, epochs, batchSize, params: model.model.countParams() });
+
+  // Bare model.fit: all data as one tensor up front (the most favourable case for fit).
+  const fitModel = await cloneModel(model.model);
+  fitModel.compile({ optimizer: tf.train.adam(0.001), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
+  const { x, y } = batchTensors(dataset, subsetIndices(dataset, 'train'), { normalization: IDENTITY_NORMALIZATION(3) });
+  const yf = y.toFloat();
+  const epochTimes: number[] = [];
+  let t = performance.now();
+  await fitModel.fit(x, yf, {
+    epochs: epochs + 1,
+    batchSize,
+    shuffle: true,
+    verbose: 0,
+    callbacks: {
+      onEpochEnd: async () => {
+        const now = performance.now();
+        epochTimes.push((now - t) / 1000);
+        t = now;
+      },
+    },
+  });
+  const fitSeconds = epochTimes.slice(1).reduce((a, b) => a + b, 0);
+  const fitRate = (n * epochs) / fitSeconds;
+  emit({ side: 'model.fit', seconds: +fitSeconds.toFixed(3), imagesPerSecond: +fitRate.toFixed(1), warmupSeconds: +epochTimes[0].toFixed(3) });
+  x.dispose();
+  y.dispose();
+  yf.dispose();
+  fitModel.dispose();
+
+  // Through the node: one warm-up epoch run, then the timed run (its history has per-epoch seconds).
+  const warm = (await trainClassifier.run({ model, dataset }, { epochs: 1, batchSize, learningRate: 0.001, seed: 1 }, context(1))) as { trainedModel: TrainedModel };
+  warm.trainedModel.model.dispose();
+  const started = performance.now();
+  const out = (await trainClassifier.run({ model, dataset }, { epochs, batchSize, learningRate: 0.001, seed: 1 }, context(1))) as { trainedModel: TrainedModel };
+  const wall = (performance.now() - started) / 1000;
+  const nodeSeconds = out.trainedModel.history.epochs.reduce((a, e) => a + e.seconds, 0);
+  const nodeRate = (n * epochs) / wall;
+  emit({ side: 'train-classifier node', seconds: +wall.toFixed(3), epochSeconds: +nodeSeconds.toFixed(3), imagesPerSecond: +nodeRate.toFixed(1), finalLoss: out.trainedModel.history.epochs.at(-1)?.loss });
+  out.trainedModel.model.dispose();
+  model.model.dispose();
+  emit({ result: 'ratio', nodeOverFit: +(nodeRate / fitRate).toFixed(3), note: 'throughput of the node divided by bare model.fit; 1 = no overhead' });
+}
+
+await main();
