@@ -472,3 +472,47 @@ registerStoreKind('packed-file', async (dir, descriptor, shape) => {
 export function defaultImageCacheRoot(nodeCacheDir: string): string {
   return process.env.DLFLOW_IMAGE_CACHE ?? join(nodeCacheDir, '..', '..', 'images');
 }
+
+/** Derived stores up to this many bytes stay in memory; larger ones go to a packed file. */
+export const MEMORY_STORE_LIMIT = 256 * 1024 * 1024;
+
+/**
+ * Builds a store of `count` images produced chunk by chunk: in memory when small, else a packed
+ * file `pixels.bin` under `dir` (read lazily per batch). Either way it keeps `sources` and saves
+ * as a `packed-file` store.
+ */
+export async function createStoreFrom(
+  count: number,
+  shape: ImageShape,
+  produce: (start: number, n: number) => Uint8Array | Promise<Uint8Array>,
+  opts: { dir: string; sources?: SourceInfo; chunk?: number; memoryLimit?: number; signal?: AbortSignal; onProgress?(done: number): void },
+): Promise<SourcedStore> {
+  const per = shape[0] * shape[1] * shape[2];
+  const chunk = opts.chunk ?? Math.max(1, Math.floor((8 << 20) / per));
+  if (count * per > (opts.memoryLimit ?? MEMORY_STORE_LIMIT))
+    return writePackedStore(join(opts.dir, 'pixels.bin'), count, shape, produce, { chunk, sources: opts.sources, signal: opts.signal, onProgress: opts.onProgress });
+  const pixels = new Uint8Array(count * per);
+  for (let start = 0; start < count; start += chunk) {
+    if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('cancelled');
+    const n = Math.min(chunk, count - start);
+    const px = await produce(start, n);
+    if (px.length !== n * per) throw new Error(`createStoreFrom: chunk at ${start} has ${px.length} bytes, expected ${n * per}`);
+    pixels.set(px, start * per);
+    opts.onProgress?.(start + n);
+  }
+  const read = (indices: ArrayLike<number>): Uint8Array => {
+    const out = new Uint8Array(indices.length * per);
+    for (let i = 0; i < indices.length; i++) {
+      const k = indices[i];
+      if (!(k >= 0 && k < count)) throw new RangeError(`image index ${k} outside 0..${count - 1}`);
+      out.set(pixels.subarray(k * per, (k + 1) * per), i * per);
+    }
+    return out;
+  };
+  return { kind: 'memory', count, shape, sizeBytes: pixels.byteLength, sources: opts.sources, read, save: (dir) => savePacked(dir, count, per, read, opts.sources) };
+}
+
+/** Reads images start..start+n-1 of a store. */
+export function readRange(store: ImageStore, start: number, n: number): Uint8Array {
+  return store.read(Array.from({ length: n }, (_, i) => start + i));
+}
