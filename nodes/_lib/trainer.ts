@@ -592,7 +592,7 @@ export async function trainClassifierModel(
       // Optimisers create their slots lazily; an empty list (no step yet) is fine.
       // tfjs optimisers match slots by position; FusedAdam by variable name, and names differ
       // between processes, so its slots are renamed after this model's variables (same order).
-      const vars = model.trainableWeights.map((w) => w.read().name);
+      const vars = model.trainableWeights.map((w) => (w.read() as tf.Variable).name);
       const slotName = (i: number): string =>
         i === 0 ? 'iter' : optimizer instanceof FusedAdam ? `${vars[Math.floor((i - 1) / 2)]}/${(i - 1) % 2 === 0 ? 'm' : 'v'}` : `s${i}`;
       if (o.length > 0) await optimizer!.setWeights(o.map((tensor, i) => ({ name: slotName(i), tensor })));
