@@ -89,6 +89,9 @@ describe('wasm training kernels match the cpu backend', () => {
     [[2, 8, 8, 1], [3, 3, 1, 12], 1, 'same'],
     [[2, 9, 9, 2], [2, 2, 2, 9], 2, 'valid'],
     [[2, 9, 9, 1], [3, 3, 1, 10], 2, 'same'],
+    // pointwise convs (MobileNet): a plain product, packing the smaller operand
+    [[2, 5, 5, 4], [1, 1, 4, 9], 1, 'same'],
+    [[2, 5, 5, 9], [1, 1, 9, 4], 1, 'valid'],
   ];
 
   it('conv2d: input and filter gradients', async () => {

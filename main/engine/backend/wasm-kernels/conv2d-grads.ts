@@ -71,7 +71,15 @@ export function convFilterGrad(
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw, filterHeight: fh, filterWidth: fw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
-  if (ci * fh * fw < co) return s.keep(im2colFilterGrad(s, x, dy, info));
+  const pointwise = fh === 1 && fw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && ho === h && wo === w;
+  if (pointwise && ci > co) {
+    // dW = xᵀ·dy, packing dy (the smaller operand).
+    const p = x.shape[0] * h * w;
+    const xT = s.call('Transpose', { x: view(x, [p, ci]) }, { perm: [1, 0] });
+    const r = s.keep(s.call('BatchMatMul', { a: xT, b: view(dy, [p, co]) }, { transposeA: false, transposeB: false }));
+    return view(r, [1, 1, ci, co]);
+  }
+  if (pointwise || ci * fh * fw < co) return s.keep(im2colFilterGrad(s, x, dy, info));
   // The trick conv must produce at least fh x fw taps; rows past what the forward conv read are
   // cropped from the (small) result instead of the input.
   const pb = Math.max(0, (fh - 1) * dh + (ho - 1) * sh + 1 - h - pt);
@@ -113,15 +121,18 @@ function im2colFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, info: tf.ba
   const pl = info.padInfo.left;
   const pb = Math.max(0, (ho - 1) * sh + (fh - 1) * dh + 1 - h - pt);
   const pr = Math.max(0, (wo - 1) * sw + (fw - 1) * dw + 1 - w - pl);
-  const oneHot = s.alloc([fh, fw, ci, taps]);
-  const oh = heapF32(s.backend, oneHot);
-  oh.fill(0);
-  for (let t = 0; t < taps; t++) for (let c = 0; c < ci; c++) oh[(t * ci + c) * taps + t] = 1;
-  const patches = s.call(
-    'DepthwiseConv2dNative',
-    { x, filter: oneHot },
-    { strides: [sh, sw], dilations: [dh, dw], pad: explicitPad(pt, pb, pl, pr), dataFormat: 'NHWC' },
-  );
+  let patches = x; // a 1x1 stride-1 unpadded conv's patches are x itself
+  if (taps > 1 || sh > 1 || sw > 1 || pt > 0 || pl > 0 || ho !== h || wo !== w) {
+    const oneHot = s.alloc([fh, fw, ci, taps]);
+    const oh = heapF32(s.backend, oneHot);
+    oh.fill(0);
+    for (let t = 0; t < taps; t++) for (let c = 0; c < ci; c++) oh[(t * ci + c) * taps + t] = 1;
+    patches = s.call(
+      'DepthwiseConv2dNative',
+      { x, filter: oneHot },
+      { strides: [sh, sw], dilations: [dh, dw], pad: explicitPad(pt, pb, pl, pr), dataFormat: 'NHWC' },
+    );
+  }
   const p = n * ho * wo;
   const dyT = s.call('Transpose', { x: view(dy, [p, co]) }, { perm: [1, 0] });
   const r = s.call('BatchMatMul', { a: dyT, b: view(patches, [p, ci * taps]) }, { transposeA: false, transposeB: false });

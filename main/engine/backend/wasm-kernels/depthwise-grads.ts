@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { convInputGrad, flipFilter } from './conv2d-grads.ts';
 import { explicitPad, heapF32, pair, type TensorInfo, view, withScratch } from './kernel-utils.ts';
+import { sumLeading } from './sum.ts';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];
@@ -50,43 +51,49 @@ export function depthwiseConv2dNativeBackpropInput({ inputs, backend, attrs }: K
   });
 }
 
+/**
+ * dW[t, c, q] = sum over batch and output pixels of x(pixel under tap t)[c] * dy[c*m + q]. Per
+ * tap: one depthwise conv with a one-hot filter (forward stride, dilation, padding) gives the
+ * input shifted under that tap, replicated m times to line up with dy; then a same-shape
+ * Multiply and a pooled sum over rows. All streaming XNNPACK passes, nothing large is packed
+ * (the transposed-conv formulation needs a depthwise conv with an Ho x Wo kernel and one output
+ * channel per group, which XNNPACK runs slowly).
+ */
 export function depthwiseConv2dNativeBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x, dy } = inputs;
   const filterShape = attrs.filterShape as Shape4;
   const info = depthwiseInfo(x.shape, filterShape, attrs);
   const [fh, fw, c, m] = filterShape;
-  const { batchSize: n, inHeight: h, inWidth: w } = info;
-  const [, ho, wo] = dy.shape;
+  const taps = fh * fw;
+  const { inHeight: h, inWidth: w } = info;
+  const [nb, ho, wo] = dy.shape;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
-  const pb = Math.max(0, (fh - 1) * dh + (ho - 1) * sh + 1 - h - pt);
-  const pr = Math.max(0, (fw - 1) * dw + (wo - 1) * sw + 1 - w - pl);
+  const pb = Math.max(0, (ho - 1) * sh + (fh - 1) * dh + 1 - h - pt);
+  const pr = Math.max(0, (wo - 1) * sw + (fw - 1) * dw + 1 - w - pl);
+  const rows = nb * ho * wo;
   return withScratch(backend, (s) => {
-    const xT = s.call('Transpose', { x }, { perm: [1, 2, 0, 3] });
-    const dyT = s.call('Transpose', { x: dy }, { perm: [1, 2, 0, 3] });
-    const r = s.call(
-      'DepthwiseConv2dNative',
-      { x: view(xT, [1, h, w, n * c]), filter: view(dyT, [ho, wo, n * c, m]) },
-      { strides: [dh, dw], dilations: [sh, sw], pad: explicitPad(pt, pb, pl, pr), dataFormat: 'NHWC' },
-    );
-    const [, rh, rw] = r.shape;
     const out = s.alloc([fh, fw, c, m]);
-    const dst = heapF32(backend, out);
-    const src = heapF32(backend, r);
-    const cm = c * m;
-    for (let i = 0; i < fh; i++) {
-      for (let j = 0; j < fw; j++) {
-        const to = (i * fw + j) * cm;
-        const from = (i * rw + j) * n * cm;
-        for (let k = 0; k < cm; k++) dst[to + k] = src[from + k];
-        for (let b = 1; b < n; b++) {
-          const fb = from + b * cm;
-          for (let k = 0; k < cm; k++) dst[to + k] += src[fb + k];
-        }
-      }
+    for (let t = 0; t < taps; t++) {
+      // A new buffer per tap: XNNPACK caches packed filters by buffer id, so never rewrite one.
+      const oneHot = s.alloc([fh, fw, c, m]);
+      const oh = heapF32(backend, oneHot);
+      oh.fill(0);
+      oh.fill(1, t * c * m, (t + 1) * c * m);
+      const shifted = s.call(
+        'DepthwiseConv2dNative',
+        { x, filter: oneHot },
+        { strides: [sh, sw], dilations: [dh, dw], pad: explicitPad(pt, pb, pl, pr), dataFormat: 'NHWC' },
+      );
+      const prod = s.call('Multiply', { a: view(shifted, [rows, c * m]), b: view(dy, [rows, c * m]) });
+      s.free(shifted);
+      s.free(oneHot);
+      const summed = s.track(sumLeading(backend, prod, nb));
+      s.free(prod);
+      heapF32(backend, out).set(heapF32(backend, summed), t * c * m);
+      s.free(summed);
     }
-    void rh;
     return s.keep(out);
   });
 }

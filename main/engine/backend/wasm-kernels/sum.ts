@@ -27,14 +27,26 @@ export function sum({
   const total = tf.util.sizeFromShape(x.shape);
   if (!leading || x.dtype !== 'float32' || total < MIN_SIZE) return callKernel(backend, 'Sum', inputs, attrs);
   const kept = x.shape.slice(axes.length);
+  const outShape = attrs.keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : kept;
   const c = tf.util.sizeFromShape(kept);
-  const reduced = total / c;
+  const out = sumLeading(backend, view(x, [total / c, c]), axes.length > 1 ? x.shape[0] : 1);
+  return view(out, outShape);
+}
+
+/**
+ * Sums x [rows, ...rest] over its first axis (after flattening `rest`) into a new [size(rest)]
+ * buffer the caller owns. `lead` > 1 pools that many row blocks separately (then adds them up).
+ */
+export function sumLeading(backend: BackendWasm, x: TensorInfo, leadHint = 1): TensorInfo {
+  const total = tf.util.sizeFromShape(x.shape);
+  const c = total / x.shape[0];
+  const reduced = x.shape[0];
+  const kept = [c];
   // Split the reduced rows into `lead` pooled windows of `rest` rows each (lead <= 256 keeps the
   // final JS pass tiny, rest large keeps XNNPACK busy).
-  let lead = axes.length > 1 ? x.shape[0] : 1;
+  let lead = leadHint;
   if (lead > 256 || reduced / lead < 4) lead = 1;
   const rest = reduced / lead;
-  const outShape = attrs.keepDims ? x.shape.map((d, i) => (i < axes.length ? 1 : d)) : kept;
   return withScratch(backend, (s) => {
     const pooled = s.call(
       'AvgPool',
@@ -50,6 +62,6 @@ export function sum({
       for (let k = 0; k < c; k++) o[k] += p[base + k] * rest;
     }
     s.keep(out);
-    return view(out, outShape);
+    return view(out, kept);
   });
 }
