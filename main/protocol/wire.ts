@@ -12,7 +12,7 @@
  * key `$bin` or `$lit` is wrapped as `{"$lit": <object>}` so user data can never be mistaken for a
  * marker.
  */
-import type { EngineMethod } from './api.ts';
+import type { EngineApi, EngineMethod } from './api.ts';
 import type { EngineEvent } from './events.ts';
 
 /** Error as it travels: a message and, where the server knows one, a machine-readable code. */
@@ -241,4 +241,38 @@ export interface DlflowBridge {
   call(method: string, args: unknown): Promise<BridgeReply>;
   onEvent(listener: (event: EngineEvent) => void): () => void;
   pickPath(options: PickPathOptions): Promise<string | null>;
+}
+
+/** An error as it travels: its message, and `code` when the error has a string one (UserError → `user-error`). */
+export function errorToWire(error: unknown): WireError {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return { message: error.message, code };
+  return error.name === 'UserError' ? { message: error.message, code: 'user-error' } : { message: error.message };
+}
+
+type Request = Extract<WireMessage, { kind: 'request' }>;
+type Response = Extract<WireMessage, { kind: 'response' }>;
+
+/**
+ * Answers one request with an engine: unknown methods get `unknown-method`, failures their
+ * message and code. `onUnexpected` sees errors that are neither UserErrors nor coded (bugs),
+ * for logging. Never rejects.
+ */
+export async function answerRequest(
+  engine: Pick<EngineApi, EngineMethod>,
+  request: Request,
+  onUnexpected?: (error: unknown) => void,
+): Promise<Response> {
+  if (!isEngineMethod(request.method)) {
+    return { kind: 'response', id: request.id, error: { message: `unknown method ${JSON.stringify(request.method)}`, code: 'unknown-method' } };
+  }
+  try {
+    const method = engine[request.method] as (args: unknown) => Promise<unknown>;
+    return { kind: 'response', id: request.id, result: await method.call(engine, request.args) };
+  } catch (error) {
+    const wire = errorToWire(error);
+    if (wire.code === undefined) onUnexpected?.(error);
+    return { kind: 'response', id: request.id, error: wire };
+  }
 }

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import { UserError } from '../engine/errors.ts';
 import type { EngineApi, EngineEvent } from '../protocol/index.ts';
-import { decodeMessage, encodeMessage, isEngineMethod, type WireError, type WireFrame, type WireMessage } from '../protocol/wire.ts';
+import { answerRequest, decodeMessage, encodeMessage, type WireFrame, type WireMessage } from '../protocol/wire.ts';
 import { checkToken, displayHost, newToken, originAllowed, tokenCookie } from './auth.ts';
 import { Outbox } from './outbox.ts';
 import { AllowedDirs, guardEngine } from './paths.ts';
@@ -105,16 +105,6 @@ class Client {
     clearTimeout(this.timer);
     this.outbox.clear();
   }
-}
-
-function errorToWire(error: unknown): WireError {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string') return { message: error.message, code };
-    if (error.name === 'UserError') return { message: error.message, code: 'user-error' };
-    return { message: error.message };
-  }
-  return { message: String(error) };
 }
 
 function urlOf(req: IncomingMessage): URL {
@@ -231,21 +221,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   const handleRequest = async (client: Client, message: Extract<WireMessage, { kind: 'request' }>): Promise<void> => {
-    let reply: WireMessage;
-    if (!isEngineMethod(message.method)) {
-      reply = { kind: 'response', id: message.id, error: { message: `unknown method ${JSON.stringify(message.method)}`, code: 'unknown-method' } };
-    } else {
-      try {
-        const method = engine[message.method] as (args: unknown) => Promise<unknown>;
-        reply = { kind: 'response', id: message.id, result: await method.call(engine, message.args) };
-      } catch (error) {
-        const wire = errorToWire(error);
-        if (!(error instanceof Error) || (error.name !== 'UserError' && wire.code === undefined)) {
-          log(`dlflow serve: ${message.method} failed: ${(error as Error)?.stack ?? String(error)}`);
-        }
-        reply = { kind: 'response', id: message.id, error: wire };
-      }
-    }
+    let reply: WireMessage = await answerRequest(engine, message, (error) =>
+      log(`dlflow serve: ${message.method} failed: ${(error as Error)?.stack ?? String(error)}`),
+    );
     let frame: WireFrame;
     try {
       frame = encodeMessage(reply);

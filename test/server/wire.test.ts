@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, WireFormatError, type WireMessage } from '../../main/protocol/wire.ts';
+import { UserError } from '../../main/engine/errors.ts';
+import { answerRequest, decodeMessage, encodeMessage, errorToWire, isEngineMethod, WireFormatError, type WireMessage } from '../../main/protocol/wire.ts';
+import { createStubEngine } from './stub-engine.ts';
 
 const png = (n: number, seed = 1) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);
 
@@ -89,5 +91,30 @@ describe('wire format', () => {
     const huge = good.slice();
     new DataView(huge.buffer).setUint32(0, 0xffffffff, true);
     expect(() => decodeMessage(huge)).toThrow(/header claims/);
+  });
+});
+
+describe('answering requests', () => {
+  it('calls only EngineApi methods and turns failures into coded errors', async () => {
+    const engine = createStubEngine();
+    expect(await answerRequest(engine, { kind: 'request', id: 1, method: 'cancel', args: { runId: 'r' } })).toEqual({ kind: 'response', id: 1, result: { cancelled: true } });
+    for (const method of ['onEvent', 'emit', 'constructor', '__proto__', 'toString']) {
+      expect(isEngineMethod(method)).toBe(false);
+      const reply = await answerRequest(engine, { kind: 'request', id: 2, method });
+      expect(reply).toEqual({ kind: 'response', id: 2, error: { message: `unknown method ${JSON.stringify(method)}`, code: 'unknown-method' } });
+    }
+    const unexpected: unknown[] = [];
+    engine.info = async () => {
+      throw new TypeError('bug');
+    };
+    expect(await answerRequest(engine, { kind: 'request', id: 3, method: 'info' }, (e) => unexpected.push(e))).toEqual({ kind: 'response', id: 3, error: { message: 'bug' } });
+    expect(unexpected).toHaveLength(1);
+    engine.info = async () => {
+      throw new UserError('no backend');
+    };
+    expect(await answerRequest(engine, { kind: 'request', id: 4, method: 'info' }, (e) => unexpected.push(e))).toEqual({ kind: 'response', id: 4, error: { message: 'no backend', code: 'user-error' } });
+    expect(unexpected).toHaveLength(1);
+    expect(errorToWire(Object.assign(new Error('m'), { code: 'path-not-allowed' }))).toEqual({ message: 'm', code: 'path-not-allowed' });
+    expect(errorToWire('plain')).toEqual({ message: 'plain' });
   });
 });
