@@ -45,7 +45,9 @@ export function createRegistry(nodes: readonly NodeType[], portTypes: readonly P
     for (const [key, schema] of Object.entries(node.params)) {
       if (!KEY_PATTERN.test(key)) problems.push(`${at}: param "${key}" must be camelCase`);
       const bad = checkParam(key, schema, schema.default);
-      if (bad) problems.push(`${at}: default of ${bad.message}`);
+      // An empty default of a required string/path means "the user must set it": documents
+      // are told so when validated, but the node type itself is fine.
+      if (bad && bad.code !== 'param-invalid') problems.push(`${at}: default of ${bad.message}`);
       if (schema.kind === 'number' || schema.kind === 'integer') {
         if (schema.min !== undefined && schema.max !== undefined && schema.min > schema.max)
           problems.push(`${at}: param "${key}" has min > max`);
