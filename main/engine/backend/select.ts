@@ -44,6 +44,9 @@ async function tryBackend(name: BackendName): Promise<void> {
  * better one was skipped.
  */
 export async function selectBackend(force?: string): Promise<BackendInfo> {
+  // dlflow reports the backend and why better ones were skipped itself; TF.js's own console
+  // banners ("install our node backend") would only garble the CLI's live display.
+  tf.env().set('PROD', true);
   const wanted = force ?? process.env.DLFLOW_BACKEND ?? undefined;
   if (selected && (!wanted || selected.name === wanted)) return selected;
   if (wanted !== undefined && wanted !== '') {
