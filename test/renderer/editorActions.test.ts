@@ -94,6 +94,7 @@ describe('documents', () => {
     expect(dirty()).toBe(false);
     const saved = fake.calls.find((c) => c.method === 'saveDocument')!.args;
     expect(saved.path).toBe('/data/p.dlflow');
+    expect(saved.fromPath).toBe('/data/p.dlflow');
     expect((saved.document as DlflowDocument).nodes[2].params.epochs).toBe(9);
   });
 
@@ -109,6 +110,18 @@ describe('documents', () => {
     const dialog = uiStore.getState().dialog;
     expect(dialog?.kind).toBe('message');
     if (dialog?.kind === 'message') expect(dialog.body).toMatch(/newer dlflow.*version 7/);
+  });
+
+  it('when the engine refuses a file (newer format), the editor keeps its document and says why', async () => {
+    loadDocument(sampleDoc(), { path: '/keep.dlflow' });
+    fake.handlers.openDocument = () => {
+      throw new Error('written by a newer dlflow (document version 99; this dlflow reads up to version 1)');
+    };
+    expect(await openPath('/new.dlflow', { skipConfirm: true })).toBe(false);
+    expect(editorStore.getState().path).toBe('/keep.dlflow');
+    const dialog = uiStore.getState().dialog;
+    expect(dialog).toMatchObject({ kind: 'message', title: 'Cannot open /new.dlflow' });
+    if (dialog?.kind === 'message') expect(dialog.body).toMatch(/not opened.*version 99/s);
   });
 
   it('unknown node types open as placeholders with a notice', () => {

@@ -60,7 +60,14 @@ export async function openPath(path: string, opts: { skipConfirm?: boolean } = {
     const opened = await engine().call('openDocument', { path: trimmed });
     return acceptOpened(opened);
   } catch (err) {
-    showToast(`Could not open ${trimmed}: ${errorText(err)}`, 'error');
+    // The engine refuses unusable files (bad JSON, newer format version) with the reason.
+    const message = errorText(err);
+    const newer = /newer/i.test(message);
+    openDialog({
+      kind: 'message',
+      title: `Cannot open ${trimmed}`,
+      body: newer ? `This file was written by a newer dlflow, so it is not opened (and not damaged):\n\n${message}` : message,
+    });
     return false;
   }
 }
@@ -71,7 +78,8 @@ export async function saveTo(path: string): Promise<boolean> {
   const state = editorStore.getState();
   const present = state.history.present;
   try {
-    const result = await engine().call('saveDocument', { path: trimmed, document: documentForSave(state) });
+    // fromPath lets the engine rebase relative paths when saving into another folder.
+    const result = await engine().call('saveDocument', { path: trimmed, document: documentForSave(state), ...(state.path ? { fromPath: state.path } : {}) });
     markSaved(present, result.path);
     const s = storage();
     if (s) {

@@ -8,7 +8,7 @@ import { clearRecovery, readRecent } from '../model/recent.ts';
 import { useCatalogStore } from '../stores/catalogStore.ts';
 import { editorStore, useEditorStore } from '../stores/editorStore.ts';
 import { useRunStore } from '../stores/runStore.ts';
-import { closeDialog, useUiStore, type Dialog, type QuickAddRequest } from '../stores/uiStore.ts';
+import { closeDialog, uiStore, useUiStore, type Dialog, type QuickAddRequest } from '../stores/uiStore.ts';
 import { PreviewView } from './previews/PreviewViews.tsx';
 import { firstLine } from './Palette.tsx';
 
@@ -32,7 +32,13 @@ function recentFiles(): string[] {
   return typeof localStorage === 'undefined' ? [] : readRecent(localStorage);
 }
 
-function PathForm({ initial, action, onSubmit, testId }: { initial: string; action: string; onSubmit(path: string): Promise<boolean>; testId: string }) {
+function PathForm({ initial, action, onSubmit, testId, dialogKind }: {
+  initial: string;
+  action: string;
+  onSubmit(path: string): Promise<boolean>;
+  testId: string;
+  dialogKind: Dialog['kind'];
+}) {
   const [path, setPath] = useState(initial);
   const [busy, setBusy] = useState(false);
   const recent = useMemo(recentFiles, []);
@@ -40,7 +46,8 @@ function PathForm({ initial, action, onSubmit, testId }: { initial: string; acti
     setBusy(true);
     const ok = await onSubmit(p);
     setBusy(false);
-    if (ok) closeDialog();
+    // On failure onSubmit may have replaced this dialog with one that explains why.
+    if (ok && uiStore.getState().dialog?.kind === dialogKind) closeDialog();
   };
   return (
     <form
@@ -156,13 +163,13 @@ export function Dialogs() {
     case 'open':
       return (
         <Modal title="Open pipeline" testId="open-dialog">
-          <PathForm initial={editorStore.getState().path ?? ''} action="Open" onSubmit={(p) => openPath(p)} testId="open-path" />
+          <PathForm initial={editorStore.getState().path ?? ''} action="Open" onSubmit={(p) => openPath(p)} testId="open-path" dialogKind="open" />
         </Modal>
       );
     case 'save-as':
       return (
         <Modal title="Save pipeline as" testId="save-as-dialog">
-          <PathForm initial={editorStore.getState().path ?? 'untitled.dlflow'} action="Save" onSubmit={(p) => saveTo(p)} testId="save-path" />
+          <PathForm initial={editorStore.getState().path ?? 'untitled.dlflow'} action="Save" onSubmit={(p) => saveTo(p)} testId="save-path" dialogKind="save-as" />
         </Modal>
       );
     case 'help':
