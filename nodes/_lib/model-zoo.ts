@@ -186,6 +186,8 @@ export async function loadLayersModelFrom(pathOrDir: string): Promise<LoadedMode
   try {
     json = JSON.parse(await readFile(jsonPath, 'utf8')) as ModelJson;
   } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT')
+      throw new Error(`there is no TF.js model at ${jsonPath} (no such file); save one there first, e.g. with a Save model node`, { cause: error });
     throw new Error(`cannot read a TF.js model from ${jsonPath}: ${(error as Error).message}`, { cause: error });
   }
   if (json.format === 'graph-model' || (json.modelTopology && typeof json.modelTopology === 'object' && 'node' in json.modelTopology))

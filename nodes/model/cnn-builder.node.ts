@@ -111,7 +111,8 @@ export function buildCnn(inputShape: ImageShape, numClasses: number, s: CnnSpec,
         }),
       );
       if (s.batchNorm) {
-        model.add(tf.layers.batchNormalization({ name: `${name}_bn` }));
+        // Momentum 0.9, not TF.js's 0.99: short CPU runs must reach usable moving statistics for validation.
+        model.add(tf.layers.batchNormalization({ momentum: 0.9, name: `${name}_bn` }));
         model.add(tf.layers.activation({ activation: s.activation, name: `${name}_${s.activation}` }));
       }
       size = Math.min(...(model.outputs[0].shape.slice(1, 3) as number[]));

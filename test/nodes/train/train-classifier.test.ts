@@ -33,16 +33,23 @@ describe('train-classifier', () => {
     expect(trained.model).not.toBe(model.model);
     expect(trained.classes).toEqual(dataset.classes);
     expect(trained.normalization).toEqual({ mean: [0, 0, 0], std: [1, 1, 1] });
-    // One curves preview per epoch, the last with all epochs and validation series.
-    expect(ctx.previews).toHaveLength(5);
-    const last = ctx.previews[4] as CurvesPreview;
+    // Curves stream per batch (smoothed) and per epoch; the last has every epoch and validation series.
+    expect(ctx.previews.length).toBeGreaterThanOrEqual(5);
+    const last = ctx.previews.at(-1) as CurvesPreview;
     expect(last.kind).toBe('curves');
-    expect(last.series.map((s) => s.name)).toEqual(['train loss', 'train accuracy', 'validation loss', 'validation accuracy']);
-    expect(last.series[0].y).toHaveLength(5);
+    expect(last.series.map((s) => s.name)).toEqual([
+      'train loss (per batch, smoothed)',
+      'train accuracy (per batch, smoothed)',
+      'train loss',
+      'train accuracy',
+      'validation loss',
+      'validation accuracy',
+    ]);
+    expect(last.series[2].y).toHaveLength(5);
     expect(last.xMax).toBe(5);
-    // Progress per batch (120 training images / 16 = 8 batches per epoch), with an epoch note.
-    expect(ctx.progressCalls).toHaveLength(40);
-    expect(ctx.progressCalls[9].note).toMatch(/^epoch 2\/5/);
+    // Progress per batch (120 training images / 16 = 8 batches per epoch) with epoch, batch and ETA, then done.
+    expect(ctx.progressCalls).toHaveLength(41);
+    expect(ctx.progressCalls[9].note).toMatch(/^epoch 2\/5 · batch 2\/8 · loss \d\.\d+ · ETA \d+s$/);
     expect(ctx.progressCalls.at(-1)!.fraction).toBe(1);
     expect(trainClassifier.summary!({ trainedModel: trained }, tinyTrainParams)).toMatch(/^val acc \d+\.\d% after 5 epochs, \d+ img\/s$/);
     expect(trainClassifier.preview!({ trainedModel: trained }, { ...tinyTrainParams, epochs: 5 })).toMatchObject({ kind: 'curves' });
@@ -124,5 +131,48 @@ describe('train-classifier', () => {
     expect(p2).toEqual(p1);
     x.dispose();
     for (const m of [model.model, trained.model, back.model]) m.dispose();
+  });
+  it('resumes from the checkpoint in its cache folder after a cancel, and says so', async () => {
+    const model = await tinyModel(dataset);
+    const cacheDir = tempDir();
+    const controller = new AbortController();
+    const first = Object.assign(makeContext({ seed: 2, signal: controller.signal }), { cacheDir });
+    const origLog = first.log.bind(first);
+    first.log = (m, level) => {
+      origLog(m, level);
+      if (/^epoch 2\/3/.test(m)) controller.abort();
+    };
+    await expect(tinyTrain(model, dataset, { epochs: 3 }, first)).rejects.toBeInstanceOf(CancelledError);
+    const second = Object.assign(makeContext({ seed: 2 }), { cacheDir });
+    const resumed = await tinyTrain(model, dataset, { epochs: 3 }, second);
+    expect(second.logs.some((l) => /resuming from epoch 2 of 3/.test(l.message))).toBe(true);
+    expect(resumed.history.epochs.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    const straight = await tinyTrain(model, dataset, { epochs: 3 });
+    const a = weightsOf(straight.model);
+    const b = weightsOf(resumed.model);
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i], 5);
+    for (const m of [model.model, resumed.model, straight.model]) m.dispose();
+  });
+
+  it('takes every trainer option as a param and uses the normalisation a backbone asks for', async () => {
+    const model = await tinyModel(dataset);
+    const norm = { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] };
+    const withNorm = { ...model, inputNormalization: norm } as ModelValue;
+    const trained = await tinyTrain(withNorm, dataset, {
+      epochs: 2,
+      learningRate: 0.01,
+      optimizer: 'sgd',
+      momentum: 0.9,
+      schedule: 'exponential',
+      decayRate: 0.5,
+      labelSmoothing: 0.1,
+      l2: 0.001,
+      classWeights: 'balanced',
+    } as never);
+    expect(trained.normalization).toEqual(norm);
+    expect(trained.history.optimizer).toBe('sgd');
+    expect(trained.history.epochs.map((e) => (e as { learningRate?: number }).learningRate)).toEqual([0.01, 0.005]);
+    expect(Object.keys(trainClassifier.params)).toEqual(expect.arrayContaining(['optimizer', 'schedule', 'earlyStoppingPatience', 'fineTuneEpochs', 'autoBatchSize']));
+    for (const m of [model.model, trained.model]) m.dispose();
   });
 });
