@@ -5,9 +5,23 @@ import { allPortTypes as portTypes } from './_lib/ports.ts';
 import { sampleSigns } from './data/sample-signs.node.ts';
 import { split } from './data/split.node.ts';
 import { evaluateClassifier } from './evaluate/evaluate-classifier.node.ts';
+import { saveModel } from './export/save-model.node.ts';
+import { cnnBuilder } from './model/cnn-builder.node.ts';
+import { modelFromCode } from './model/model-from-code.node.ts';
+import { pretrainedBackbone } from './model/pretrained-backbone.node.ts';
 import { simpleCnn } from './model/simple-cnn.node.ts';
 import { trainClassifier } from './train/train-classifier.node.ts';
 
-export const allNodes: NodeType[] = [sampleSigns, split, simpleCnn, trainClassifier, evaluateClassifier];
+export const allNodes: NodeType[] = [
+  sampleSigns,
+  split,
+  simpleCnn,
+  cnnBuilder,
+  pretrainedBackbone,
+  modelFromCode,
+  trainClassifier,
+  evaluateClassifier,
+  saveModel,
+];
 
 export const allPortTypes: PortTypeDefinition[] = portTypes;
