@@ -1,0 +1,248 @@
+// Engine layer: may import node:*, @tensorflow/* and sibling engine modules only.
+/**
+ * Data-parallel training over worker_threads. Each worker holds a replica of the model and the
+ * optimizer; per batch every replica computes the gradient of its shard into a SharedArrayBuffer
+ * slot, the trainer averages the slots (weighted by shard size, i.e. the global-batch mean), and
+ * every replica applies that same averaged gradient with the same optimizer, so the replicas stay
+ * identical and the result equals single-worker training up to float summation order.
+ *
+ * The exchange is "gradient slots in, one averaged gradient out": the same scheme spans several
+ * GPUs or processes by swapping the SharedArrayBuffer for another all-reduce transport.
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type * as tf from '@tensorflow/tfjs';
+import type { FromWorker, LossName, OptimizerSpec, ToWorker } from './protocol.ts';
+
+export type { LossName, OptimizerSpec } from './protocol.ts';
+
+export interface DataParallelOptions {
+  /** The model to replicate (its current weights are the starting point). */
+  model: tf.LayersModel;
+  /** Worker count; default `suggestReplicas(model)`. */
+  replicas?: number;
+  backend?: 'wasm' | 'cpu';
+  optimizer: OptimizerSpec;
+  loss: LossName;
+  /** Largest batch trainBatch will be given. */
+  maxBatch: number;
+  /** Aborting tears the workers down (pending calls reject). */
+  signal?: AbortSignal;
+}
+
+const size = (shape: readonly (number | null)[]) => shape.reduce((a: number, b) => a * (b ?? 1), 1);
+
+/**
+ * How many replicas pay off here: one per core (at most 4) when there is more than one core and
+ * the model has enough parameters for the per-step exchange to be small next to the compute.
+ */
+export function suggestReplicas(model: tf.LayersModel, cores = os.availableParallelism()): number {
+  const params = model.trainableWeights.reduce((n, w) => n + size(w.shape), 0);
+  if (cores < 2 || params < 20_000) return 1;
+  return Math.min(cores, 4);
+}
+
+/**
+ * Starts a replica worker running worker.ts. On Node 20 `execArgv: ['--import', 'tsx']` does not
+ * reach a worker's entry module ("Unknown file extension .ts"), so the worker first registers
+ * tsx's loader through its API, then imports the entry. (A bundled build would point at .js.)
+ */
+function spawnReplica(): Worker {
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { (m.register ?? m.default.register)(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true });
+}
+
+interface Pending {
+  expect: FromWorker['type'];
+  resolve: (message: FromWorker) => void;
+  reject: (error: Error) => void;
+}
+
+export class DataParallelTrainer {
+  private readonly pending: (Pending | undefined)[];
+  private failure: Error | undefined;
+  private step = 0;
+  private disposed = false;
+
+  private constructor(
+    private readonly workers: Worker[],
+    private readonly xs: Float32Array,
+    private readonly ys: Float32Array,
+    private readonly grads: Float32Array,
+    readonly paramCount: number,
+    readonly maxBatch: number,
+  ) {
+    this.pending = workers.map(() => undefined);
+    workers.forEach((worker, i) => {
+      worker.on('message', (message: FromWorker) => this.onMessage(i, message));
+      worker.on('error', (error) => this.fail(new Error(`data-parallel replica ${i} crashed: ${error.message}`)));
+      worker.on('exit', (code) => {
+        if (!this.disposed) this.fail(new Error(`data-parallel replica ${i} exited (code ${code})`));
+      });
+    });
+  }
+
+  /** Spawns the replicas and waits until each has built its model. */
+  static async create(opts: DataParallelOptions): Promise<DataParallelTrainer> {
+    const { model } = opts;
+    const replicas = opts.replicas ?? suggestReplicas(model);
+    if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`data-parallel training: replicas must be a positive integer, got ${replicas}`);
+    if (!Number.isInteger(opts.maxBatch) || opts.maxBatch < 1) throw new Error(`data-parallel training: maxBatch must be a positive integer, got ${opts.maxBatch}`);
+    const xShape = model.inputs[0].shape.slice(1) as number[];
+    const yShape = model.outputs[0].shape.slice(1) as number[];
+    if ([...xShape, ...yShape].some((d) => d == null))
+      throw new Error('data-parallel training needs fixed input and output shapes (besides the batch axis)');
+    const paramCount = model.trainableWeights.reduce((n, w) => n + size(w.shape), 0);
+    const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+    const xsBuf = new SharedArrayBuffer(opts.maxBatch * size(xShape) * 4);
+    const ysBuf = new SharedArrayBuffer(opts.maxBatch * size(yShape) * 4);
+    const gradBuf = new SharedArrayBuffer((replicas + 1) * paramCount * 4);
+    const modelJson = model.toJSON(null, true) as string;
+    const workers = Array.from({ length: replicas }, () => spawnReplica());
+    const trainer = new DataParallelTrainer(
+      workers,
+      new Float32Array(xsBuf),
+      new Float32Array(ysBuf),
+      new Float32Array(gradBuf),
+      paramCount,
+      opts.maxBatch,
+    );
+    opts.signal?.addEventListener('abort', () => void trainer.dispose(), { once: true });
+    try {
+      await Promise.all(
+        workers.map((_, replica) =>
+          trainer.request(replica, {
+            type: 'init',
+            replica,
+            replicas,
+            backend: opts.backend ?? 'wasm',
+            modelJson,
+            weights,
+            optimizer: opts.optimizer,
+            loss: opts.loss,
+            xShape,
+            yShape,
+            maxBatch: opts.maxBatch,
+            xs: xsBuf,
+            ys: ysBuf,
+            grads: gradBuf,
+            paramCount,
+          }, 'ready'),
+        ),
+      );
+    } catch (error) {
+      await trainer.dispose();
+      throw error;
+    }
+    return trainer;
+  }
+
+  get replicas(): number {
+    return this.workers.length;
+  }
+
+  /**
+   * One synchronous data-parallel step on `batch` examples (flat, row-major, batch first).
+   * Returns the mean loss over the batch.
+   */
+  async trainBatch(xs: Float32Array, ys: Float32Array, batch: number): Promise<number> {
+    this.assertUsable();
+    if (!Number.isInteger(batch) || batch < 1 || batch > this.maxBatch)
+      throw new Error(`data-parallel trainBatch: batch must be 1..${this.maxBatch}, got ${batch}`);
+    const xPer = this.xs.length / this.maxBatch;
+    const yPer = this.ys.length / this.maxBatch;
+    if (xs.length !== batch * xPer || ys.length !== batch * yPer)
+      throw new Error(`data-parallel trainBatch: expected ${batch * xPer} inputs and ${batch * yPer} targets, got ${xs.length} and ${ys.length}`);
+    this.xs.set(xs);
+    this.ys.set(ys);
+    const step = ++this.step;
+    const n = this.workers.length;
+    const shards = this.workers.map((_, i) => {
+      const start = Math.floor((i * batch) / n);
+      return { start, count: Math.floor(((i + 1) * batch) / n) - start };
+    });
+    const done = await Promise.all(
+      shards.map(({ start, count }, i) => this.request(i, { type: 'grad', step, start, count, batch }, 'grad-done')),
+    );
+    this.average();
+    await Promise.all(this.workers.map((_, i) => this.request(i, { type: 'apply', step }, 'applied')));
+    return done.reduce((sum, m) => sum + (m.type === 'grad-done' ? m.loss : 0), 0);
+  }
+
+  /** Weights of one replica (default 0), in `model.getWeights()` order. */
+  async getWeights(replica = 0): Promise<Float32Array[]> {
+    this.assertUsable();
+    const reply = await this.request(replica, { type: 'weights' }, 'weights');
+    return reply.type === 'weights' ? reply.weights : [];
+  }
+
+  /** Live tensor and wasm-buffer counts per replica (leak checks). */
+  async stats(): Promise<{ numTensors: number; numDataIds: number }[]> {
+    this.assertUsable();
+    const replies = await Promise.all(this.workers.map((_, i) => this.request(i, { type: 'stats' }, 'stats')));
+    return replies.map((r) => (r.type === 'stats' ? { numTensors: r.numTensors, numDataIds: r.numDataIds } : { numTensors: -1, numDataIds: -1 }));
+  }
+
+  /** Terminates every replica; pending calls reject. Safe to call more than once. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.fail(new Error('data-parallel trainer was disposed'));
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private average(): void {
+    const p = this.paramCount;
+    const n = this.workers.length;
+    const g = this.grads;
+    const out = n * p;
+    for (let i = 0; i < p; i++) {
+      let acc = g[i];
+      for (let r = 1; r < n; r++) acc += g[r * p + i];
+      g[out + i] = acc;
+    }
+  }
+
+  private assertUsable(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private request(replica: number, message: ToWorker, expect: FromWorker['type']): Promise<FromWorker> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.pending[replica]) return Promise.reject(new Error(`data-parallel replica ${replica} is busy`));
+    return new Promise((resolve, reject) => {
+      this.pending[replica] = { expect, resolve, reject };
+      this.workers[replica].postMessage(message);
+    });
+  }
+
+  private onMessage(replica: number, message: FromWorker): void {
+    const pending = this.pending[replica];
+    this.pending[replica] = undefined;
+    if (message.type === 'error') {
+      const error = new Error(`data-parallel replica ${replica}: ${message.message}`);
+      pending?.reject(error);
+      this.fail(error);
+      void this.dispose();
+      return;
+    }
+    if (!pending || pending.expect !== message.type) {
+      this.fail(new Error(`data-parallel replica ${replica}: unexpected "${message.type}" reply`));
+      return;
+    }
+    pending.resolve(message);
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.pending.forEach((p, i) => {
+      if (!p) return;
+      this.pending[i] = undefined;
+      p.reject(error);
+    });
+  }
+}
