@@ -22,6 +22,8 @@ export interface ModelValue {
   /** Short name of the architecture for reports, e.g. `simple-cnn 2x16`. */
   readonly architecture: string;
   readonly layers: readonly LayerRow[];
+  /** The normalisation its inputs must have when the model dictates it (pretrained backbones); else the dataset's. */
+  readonly inputNormalization?: Normalization;
 }
 
 export interface EpochRecord {
