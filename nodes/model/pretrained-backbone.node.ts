@@ -12,8 +12,8 @@ import { ResizeLayer } from '../_lib/resize-layer.ts';
 import { leafLayers } from '../_lib/trainer.ts';
 import { initializer, parseDenseSizes } from './cnn-builder.node.ts';
 
-/** A model value that also says how its inputs must be normalised (pretrained backbones). */
-export type ModelWithNormalization = ModelValue & { readonly inputNormalization?: Normalization };
+/** A model value with the input normalisation its backbone expects (now part of ModelValue). */
+export type ModelWithNormalization = ModelValue;
 
 const TRAINING = ['freeze-all', 'fine-tune-last-n', 'fine-tune-all'] as const;
 const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);

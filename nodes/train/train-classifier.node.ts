@@ -3,8 +3,7 @@ import { defineNode } from '../../main/engine/node-api.ts';
 import { NodeError } from '../../main/engine/errors.ts';
 import type { CurvesPreview } from '../../main/protocol/index.ts';
 import { checkModelFitsDataset } from '../_lib/classify.ts';
-import type { Normalization } from '../_lib/dataset.ts';
-import type { ModelValue, TrainedModel, TrainingHistory } from '../_lib/ports.ts';
+import type { TrainedModel, TrainingHistory } from '../_lib/ports.ts';
 import { CLASS_WEIGHTINGS, DEFAULT_TRAIN_CONFIG, MONITORS, OPTIMIZERS, SCHEDULES, historyPreview, trainClassifierModel } from '../_lib/trainer.ts';
 import type { TrainConfig, TrainerHistory } from '../_lib/trainer.ts';
 
@@ -13,8 +12,6 @@ export function historyCurves(history: TrainingHistory & Pick<TrainerHistory, 'b
   return historyPreview(history, totalEpochs);
 }
 
-/** The normalisation a model expects, when it says (pretrained backbones do). */
-const modelNormalization = (m: ModelValue): Normalization | undefined => (m as ModelValue & { inputNormalization?: Normalization }).inputNormalization;
 
 const D = DEFAULT_TRAIN_CONFIG;
 
@@ -82,7 +79,7 @@ export const trainClassifier = defineNode({
       throw new NodeError('the dataset has no train subset; connect it through a Split node', { port: 'dataset' });
     const r = await trainClassifierModel(model.model, dataset, config, ctx, {
       checkpointDir: join(ctx.cacheDir, 'checkpoints'),
-      normalization: modelNormalization(model),
+      normalization: model.inputNormalization,
     });
     const out: TrainedModel = {
       model: r.model,
