@@ -137,7 +137,13 @@ export function createStubEngine(): StubEngine {
     },
     async parseDocument(args) {
       record('parseDocument', args);
-      return { path: args.path ?? '', document: JSON.parse(args.text) as DlflowDocument, diagnostics: [] };
+      try {
+        return { path: args.path ?? '', document: JSON.parse(args.text) as DlflowDocument, diagnostics: [] };
+      } catch (error) {
+        // As the real engine does: malformed text is a diagnostic, not a failed call.
+        const message = `malformed JSON: ${(error as Error).message}`;
+        return { path: args.path ?? '', document: emptyDocument(), diagnostics: [{ severity: 'error', code: 'malformed-json', message }] };
+      }
     },
     async saveDocument(args) {
       record('saveDocument', args);
