@@ -3,7 +3,7 @@
  * { bench: "training", backend, model, mode, workers, batch, imagesPerSec, wallSeconds, cpuSeconds, ... }
  *
  *   node --import tsx bench/training.ts [--models=reference-cnn,mobilenet-96,dcgan]
- *        [--backends=wasm,cpu] [--seconds=4] [--quick]
+ *        [--backends=wasm,cpu] [--workers=2] [--seconds=4] [--quick]
  *
  * cpuSeconds is this process's CPU time (all threads) over the measured steps: on a busy machine
  * compare imagesPerSec together with cpuSeconds / wallSeconds.
@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { FusedAdam, registerWasmTrainingKernels } from '../main/engine/backend/wasm-kernels/index.ts';
+import { DataParallelTrainer } from '../main/engine/parallel/index.ts';
 import { cpuSecondsSince, isMain, printJson } from './_util.ts';
 
 export type BenchModel = 'reference-cnn' | 'mobilenet-96' | 'dcgan';
@@ -25,6 +26,8 @@ export interface TrainingBenchOptions {
   seconds?: number;
   /** Batch size override (default per model). */
   batch?: number;
+  /** Worker counts for data-parallel wasm training of the classifiers (default [2]; 1 = in-process). */
+  workers?: number[];
   /** Called with each result as it is measured (default: print one JSON line). */
   onResult?: (result: TrainingBenchResult) => void;
 }
@@ -236,6 +239,7 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
   const seconds = opts.seconds ?? 4;
   const emit = opts.onResult ?? printJson;
   const results: TrainingBenchResult[] = [];
+  const parallelWorkers = (opts.workers ?? [2]).filter((w) => w > 1);
   for (const backend of backends) {
     if (!(await useBackend(backend))) continue;
     for (const model of models) {
@@ -278,10 +282,63 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
         } finally {
           work.dispose();
         }
+        if (backend !== 'wasm' || mode !== 'train' || model === 'dcgan') continue;
+        for (const workers of parallelWorkers) {
+          const result = await measureParallel(model, workers, opts.batch ?? DEFAULT_BATCH[model], seconds);
+          results.push(result);
+          emit(result);
+        }
       }
     }
   }
   return results;
+}
+
+/** The same training step split across `workers` replica threads (gradients all-reduced). */
+async function measureParallel(model: BenchModel, workers: number, batch: number, seconds: number): Promise<TrainingBenchResult> {
+  const net = model === 'reference-cnn' ? referenceCnn() : mobileNet96();
+  const inputShape = net.inputs[0].shape.slice(1) as number[];
+  const xs = new Float32Array(batch * inputShape.reduce((a, b) => a * b, 1)).map(() => Math.random() * 2 - 1);
+  const ys = new Float32Array(batch * 10);
+  for (let b = 0; b < batch; b++) ys[b * 10 + (b % 10)] = 1;
+  const trainer = await DataParallelTrainer.create({
+    model: net,
+    replicas: workers,
+    backend: 'wasm',
+    optimizer: { kind: 'adam', learningRate: 1e-3 },
+    loss: 'softmaxCrossEntropy',
+    maxBatch: batch,
+  });
+  net.dispose();
+  try {
+    for (let i = 0; i < 3; i++) await trainer.trainBatch(xs, ys, batch);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    let steps = 0;
+    while (steps < 5 || performance.now() - t0 < seconds * 1000) {
+      await trainer.trainBatch(xs, ys, batch);
+      steps++;
+    }
+    const wallSeconds = (performance.now() - t0) / 1000;
+    const cpuSeconds = cpuSecondsSince(cpu0);
+    return {
+      bench: 'training',
+      backend: 'wasm',
+      model,
+      mode: 'train',
+      workers,
+      batch,
+      steps,
+      imagesPerSec: Math.round(((steps * batch) / wallSeconds) * 10) / 10,
+      wallSeconds: Math.round(wallSeconds * 1000) / 1000,
+      cpuSeconds: Math.round(cpuSeconds * 1000) / 1000,
+      imagesPerCpuSecond: Math.round(((steps * batch) / cpuSeconds) * 10) / 10,
+      optimizer: 'FusedAdam',
+      tfjs: tf.version.tfjs,
+    };
+  } finally {
+    await trainer.dispose();
+  }
 }
 
 function parseArgs(argv: string[]): TrainingBenchOptions {
@@ -293,6 +350,7 @@ function parseArgs(argv: string[]): TrainingBenchOptions {
     else if (key === 'modes') opts.modes = value.split(',') as BenchMode[];
     else if (key === 'seconds') opts.seconds = Number(value);
     else if (key === 'batch') opts.batch = Number(value);
+    else if (key === 'workers') opts.workers = value.split(',').map(Number);
     else if (key === 'quick') opts.seconds = 1;
     else throw new Error(`bench/training: unknown option "${arg}"`);
   }
