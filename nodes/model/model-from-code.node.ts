@@ -216,5 +216,5 @@ export const modelFromCode = defineNode({
     const value: ModelValue = { model, inputShape: dataset.imageShape, classes: [...dataset.classes], architecture, layers };
     return { model: value };
   },
-  preview: ({ model }) => architecturePreview(model.layers, model.architecture, memoryNote(model.model)),
+  preview: ({ model }) => architecturePreview(model.layers, model.architecture, memoryNote(model.model)),  summary: ({ model }) => `${model.model.countParams().toLocaleString('en-US')} parameters`,
 });

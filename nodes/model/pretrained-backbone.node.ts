@@ -244,4 +244,8 @@ export const pretrainedBackbone = defineNode({
     const t = summaryTable(model.layers, model.architecture);
     return { ...t, title: `${t.title} · ${countParams(leaves, true).toLocaleString('en-US')} trainable` };
   },
+  summary: ({ model }) => {
+    const leaves = leafLayers(model.model);
+    return `${countParams(leaves, true).toLocaleString('en-US')} trainable, ${countParams(leaves, false).toLocaleString('en-US')} frozen parameters`;
+  },
 });

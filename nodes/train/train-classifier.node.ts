@@ -93,8 +93,12 @@ export const trainClassifier = defineNode({
   },
   preview: ({ trainedModel }, params) => historyCurves(trainedModel.history, (params.epochs ?? 0) + (params.fineTuneEpochs ?? 0)),
   summary: ({ trainedModel: { history } }) => {
-    const last = history.epochs[history.epochs.length - 1];
-    const acc = last.valAccuracy ?? last.accuracy;
-    return `${last.valAccuracy !== undefined ? 'val ' : ''}acc ${(acc * 100).toFixed(1)}% after ${last.epoch} epochs, ${Math.round(history.imagesPerSecond)} img/s`;
+    const h = history as TrainerHistory;
+    const last = h.epochs[h.epochs.length - 1];
+    // With restore-best the model is that epoch's, so report its numbers.
+    const kept = (h.restoredEpoch !== undefined ? h.epochs.find((e) => e.epoch === h.restoredEpoch) : undefined) ?? last;
+    const acc = kept.valAccuracy ?? kept.accuracy;
+    const best = kept === last ? '' : ` (best epoch ${kept.epoch})`;
+    return `${kept.valAccuracy !== undefined ? 'val ' : ''}acc ${(acc * 100).toFixed(1)}% after ${last.epoch} epochs${best}, ${Math.round(h.imagesPerSecond)} img/s`;
   },
 });
