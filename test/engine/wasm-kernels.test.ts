@@ -185,6 +185,45 @@ describe('wasm training kernels match the cpu backend', () => {
       await expectSameGrads(`sum x${shape} axis ${axis} keepDims=${keepDims}`, [shape], (x) => tf.sum(x.mul(x), axis, keepDims));
   });
 
+  it('leakyRelu forward and gradient', async () => {
+    for (const alpha of [0.2, 0.01])
+      await expectSameGrads(`leakyRelu alpha ${alpha}`, [[4, 5, 6, 7]], (x) => tf.leakyRelu(x, alpha));
+  });
+
+  it('depthwise filter gradient kernel with dilations (the op only allows 1; cpu ignores them)', async () => {
+    const [n, h, w, c, m, f, d, pad] = [2, 9, 9, 3, 2, 3, 2, 2];
+    const x = values(n * h * w * c, 3);
+    const dy = values(n * h * w * c * m, 4);
+    await tf.setBackend('wasm');
+    const got = tf.tidy(() => {
+      const out = tf.engine().runKernel(
+        'DepthwiseConv2dNativeBackpropFilter',
+        { x: tf.tensor(x, [n, h, w, c]), dy: tf.tensor(dy, [n, h, w, c * m]) },
+        { strides: 1, dilations: d, pad: 'same', filterShape: [f, f, c, m] },
+      ) as tf.Tensor;
+      return out.dataSync() as Float32Array;
+    });
+    await tf.setBackend('cpu');
+    // Direct sum: dW[i,j,k,q] = sum over n, output pixel of x(pixel + tap * dilation - pad)[k] * dy[k*m+q].
+    let err = 0;
+    for (let i = 0; i < f; i++)
+      for (let j = 0; j < f; j++)
+        for (let k = 0; k < c; k++)
+          for (let q = 0; q < m; q++) {
+            let want = 0;
+            for (let b = 0; b < n; b++)
+              for (let oh = 0; oh < h; oh++)
+                for (let ow = 0; ow < w; ow++) {
+                  const ih = oh + i * d - pad;
+                  const iw = ow + j * d - pad;
+                  if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                  want += x[((b * h + ih) * w + iw) * c + k] * dy[((b * h + oh) * w + ow) * c * m + k * m + q];
+                }
+            err = Math.max(err, Math.abs(want - got[((i * f + j) * c + k) * m + q]));
+          }
+    expect(err).toBeLessThan(1e-4);
+  });
+
   it('rejects NCHW data with a clear message and leaks nothing', async () => {
     await tf.setBackend('wasm');
     const backend = tf.backend() as unknown as { numDataIds(): number };

@@ -12,6 +12,7 @@ import { roundingSafeConv } from './conv-rounding.ts';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-grads.ts';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grads.ts';
 import { stockKernel } from './kernel-utils.ts';
+import { leakyRelu, leakyReluGrad } from './leaky-relu.ts';
 import { maxPoolGrad } from './max-pool-grad.ts';
 import { cast, identity } from './share.ts';
 import { sum } from './sum.ts';
@@ -30,6 +31,7 @@ const OURS: Record<string, AnyKernelFunc> = {
   Sum: sum,
   Identity: identity,
   Cast: cast,
+  LeakyRelu: leakyRelu,
   Conv2D: roundingSafeConv('Conv2D', false),
   FusedConv2D: roundingSafeConv('FusedConv2D', false),
   DepthwiseConv2dNative: roundingSafeConv('DepthwiseConv2dNative', true),
@@ -37,7 +39,7 @@ const OURS: Record<string, AnyKernelFunc> = {
 };
 
 /** Stock kernels our kernels call; captured before any replacement. */
-const USED_STOCK = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Transpose', 'Sum', 'BatchMatMul', 'Reshape', 'AvgPool', 'Concat', 'Identity', 'Cast'];
+const USED_STOCK = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Transpose', 'Sum', 'BatchMatMul', 'Reshape', 'AvgPool', 'Concat', 'Identity', 'Cast', 'Step', 'Multiply'];
 
 /**
  * Registers the wasm training kernels (idempotent). Call after `tf.setBackend('wasm')`; calling
@@ -49,6 +51,8 @@ export function registerWasmTrainingKernels(): void {
   if (version !== '4.22.0')
     throw new Error(`wasm training kernels rely on tfjs 4.22.0 backend internals; found tfjs-core ${version}`);
   for (const name of USED_STOCK) stockKernel(name);
+  // Same values as tfjs's LeakyRelu gradient (except for NaN inputs), via SIMD kernels on wasm.
+  if (tf.getGradient('LeakyRelu') !== leakyReluGrad) tf.registerGradient(leakyReluGrad);
   for (const [name, kernelFunc] of Object.entries(OURS)) {
     const current = tf.getKernel(name, 'wasm');
     if (current?.kernelFunc === (kernelFunc as unknown)) continue;
