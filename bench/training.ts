@@ -93,7 +93,7 @@ export function mobileNet96(): tf.Sequential {
   return tf.sequential({ layers });
 }
 
-function dcganModels(): { generator: tf.Sequential; discriminator: tf.Sequential } {
+export function dcganModels(): { generator: tf.Sequential; discriminator: tf.Sequential } {
   const generator = tf.sequential({
     layers: [
       tf.layers.dense({ inputShape: [100], units: 7 * 7 * 128 }),
