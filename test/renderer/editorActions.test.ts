@@ -191,3 +191,35 @@ describe('running', () => {
     expect(toasts()[0]).toMatch(/Nothing to run/);
   });
 });
+
+describe('start-up', () => {
+  it('opens the host’s initial file and offers the recovery copy even though loading clears it', async () => {
+    const { startEngine } = await import('../../renderer/src/hooks/useEngineStartup.ts');
+    const { writeRecovery, clearRecovery } = await import('../../renderer/src/model/recent.ts');
+    const m = new Map<string, string>();
+    const storage = { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v), removeItem: (k: string) => void m.delete(k) };
+    (globalThis as { localStorage?: unknown }).localStorage = storage;
+    try {
+      const unsaved = sampleDoc();
+      unsaved.nodes[0].params.count = 99;
+      writeRecovery(storage, { path: '/p.dlflow', time: 1, document: unsaved });
+      // As useAutosave does: a clean document clears the recovery copy.
+      const off = editorStore.subscribe(() => {
+        if (!selectDirty(editorStore.getState())) clearRecovery(storage);
+      });
+      fake.handlers.listNodes = () => catalog;
+      fake.handlers.info = () => ({ version: '0', node: '20', tfjs: '4', backend: { name: 'cpu', skipped: [], forced: false }, cacheDir: '', cacheBytes: 0 });
+      fake.handlers.openDocument = ({ path }) => ({ path, document: sampleDoc(), diagnostics: [] });
+      fake.initialFile = async () => '/p.dlflow';
+      const stop = await startEngine();
+      off();
+      stop();
+      expect(editorStore.getState().path).toBe('/p.dlflow');
+      const dialog = uiStore.getState().dialog;
+      expect(dialog?.kind).toBe('recover');
+      if (dialog?.kind === 'recover') expect(dialog.copy.document.nodes[0].params.count).toBe(99);
+    } finally {
+      delete (globalThis as { localStorage?: unknown }).localStorage;
+    }
+  });
+});

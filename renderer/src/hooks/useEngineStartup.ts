@@ -49,13 +49,12 @@ export async function startEngine(): Promise<() => void> {
       }));
     })
     .catch((err) => backendStore.setState((s) => ({ ...s, error: errorText(err) })));
+  // Read the recovery copy before opening anything: loading a clean document clears it.
+  const copy = typeof localStorage === 'undefined' ? undefined : readRecovery(localStorage);
   await catalog;
   const path = await initialFile();
   if (path) await openPath(path, { skipConfirm: true });
-  if (typeof localStorage !== 'undefined') {
-    const copy = readRecovery(localStorage);
-    if (copy && serializeDocument(copy.document) !== serializeDocument(currentDocument())) openDialog({ kind: 'recover', copy });
-  }
+  if (copy && serializeDocument(copy.document) !== serializeDocument(currentDocument())) openDialog({ kind: 'recover', copy });
   return () => {
     offEvents();
     offConnection();
