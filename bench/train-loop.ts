@@ -33,6 +33,7 @@ const images = Number(arg('images', '1024'));
 const size = Number(arg('size', '32'));
 const epochs = Number(arg('epochs', '3'));
 const batchSize = Number(arg('batch', '32'));
+const rounds = Number(arg('rounds', '2'));
 
 function context(seed: number): RunContext {
   const controller = new AbortController();
@@ -55,15 +56,8 @@ function context(seed: number): RunContext {
 
 const emit = (o: Record<string, unknown>): void => console.log(JSON.stringify(o));
 
-async function main(): Promise<void> {
-  const backend = await selectBackend(arg('backend', process.env.DLFLOW_BACKEND ?? 'wasm'));
-  const { dataset: raw } = (await sampleSigns.run({}, { count: images, size, classes: 4, difficulty: 0.3, seed: 1 }, context(1))) as { dataset: Dataset };
-  const { dataset } = (await split.run({ dataset: raw }, { validation: 0, test: 0, stratify: true, seed: 1 }, context(1))) as { dataset: Dataset };
-  const { model } = (await simpleCnn.run({ dataset }, { blocks: 2, filters: 16, kernelSize: 3, denseUnits: 64, dropout: 0.25, seed: 1 }, context(1))) as { model: ModelValue };
-  const n = subsetIndices(dataset, 'train').length;
-  emit({ bench: 'train-loop', backend: backend.name, images: n, size, epochs, batchSize, params: model.model.countParams() });
-
-  // Bare model.fit: all data as one tensor up front (the most favourable case for fit).
+/** Bare model.fit with all data as one tensor up front (the most favourable case for fit). */
+async function timeFit(model: ModelValue, dataset: Dataset, n: number, round: number): Promise<number> {
   const fitModel = await cloneModel(model.model);
   fitModel.compile({ optimizer: tf.train.adam(0.001), loss: 'sparseCategoricalCrossentropy', metrics: ['accuracy'] });
   const { x, y } = batchTensors(dataset, subsetIndices(dataset, 'train'), { normalization: IDENTITY_NORMALIZATION(3) });
@@ -83,26 +77,53 @@ async function main(): Promise<void> {
       },
     },
   });
-  const fitSeconds = epochTimes.slice(1).reduce((a, b) => a + b, 0);
-  const fitRate = (n * epochs) / fitSeconds;
-  emit({ side: 'model.fit', seconds: +fitSeconds.toFixed(3), imagesPerSecond: +fitRate.toFixed(1), warmupSeconds: +epochTimes[0].toFixed(3) });
+  // The first epoch is a warm-up (kernel set-up, weight packing).
+  const seconds = epochTimes.slice(1).reduce((a, b) => a + b, 0);
+  const rate = (n * epochs) / seconds;
+  emit({ side: 'model.fit', round, seconds: +seconds.toFixed(3), imagesPerSecond: +rate.toFixed(1) });
   x.dispose();
   y.dispose();
   yf.dispose();
   fitModel.dispose();
+  return rate;
+}
 
-  // Through the node: one warm-up epoch run, then the timed run (its history has per-epoch seconds).
+/** The training node: a one-epoch warm-up run, then the timed run (wall clock, all overheads included). */
+async function timeNode(model: ModelValue, dataset: Dataset, n: number, round: number): Promise<number> {
   const warm = (await trainClassifier.run({ model, dataset }, { epochs: 1, batchSize, learningRate: 0.001, seed: 1 }, context(1))) as { trainedModel: TrainedModel };
   warm.trainedModel.model.dispose();
   const started = performance.now();
   const out = (await trainClassifier.run({ model, dataset }, { epochs, batchSize, learningRate: 0.001, seed: 1 }, context(1))) as { trainedModel: TrainedModel };
   const wall = (performance.now() - started) / 1000;
-  const nodeSeconds = out.trainedModel.history.epochs.reduce((a, e) => a + e.seconds, 0);
-  const nodeRate = (n * epochs) / wall;
-  emit({ side: 'train-classifier node', seconds: +wall.toFixed(3), epochSeconds: +nodeSeconds.toFixed(3), imagesPerSecond: +nodeRate.toFixed(1), finalLoss: out.trainedModel.history.epochs.at(-1)?.loss });
+  const rate = (n * epochs) / wall;
+  emit({ side: 'train-classifier node', round, seconds: +wall.toFixed(3), imagesPerSecond: +rate.toFixed(1), finalLoss: out.trainedModel.history.epochs.at(-1)?.loss });
   out.trainedModel.model.dispose();
+  return rate;
+}
+
+async function main(): Promise<void> {
+  const backend = await selectBackend(arg('backend', process.env.DLFLOW_BACKEND ?? 'wasm'));
+  const { dataset: raw } = (await sampleSigns.run({}, { count: images, size, classes: 4, difficulty: 0.3, seed: 1 }, context(1))) as { dataset: Dataset };
+  const { dataset } = (await split.run({ dataset: raw }, { validation: 0, test: 0, stratify: true, seed: 1 }, context(1))) as { dataset: Dataset };
+  const { model } = (await simpleCnn.run({ dataset }, { blocks: 2, filters: 16, kernelSize: 3, denseUnits: 64, dropout: 0.25, seed: 1 }, context(1))) as { model: ModelValue };
+  const n = subsetIndices(dataset, 'train').length;
+  emit({ bench: 'train-loop', backend: backend.name, images: n, size, epochs, batchSize, params: model.model.countParams() });
+
+  const fitRates: number[] = [];
+  const nodeRates: number[] = [];
+  // Alternate the two sides so load from other processes hits both alike.
+  for (let round = 1; round <= rounds; round++) {
+    fitRates.push(await timeFit(model, dataset, n, round));
+    nodeRates.push(await timeNode(model, dataset, n, round));
+  }
+  const best = (a: number[]): number => Math.max(...a);
   model.model.dispose();
-  emit({ result: 'ratio', nodeOverFit: +(nodeRate / fitRate).toFixed(3), note: 'throughput of the node divided by bare model.fit; 1 = no overhead' });
+  emit({
+    result: 'ratio',
+    nodeOverFit: +(best(nodeRates) / best(fitRates)).toFixed(3),
+    perRound: nodeRates.map((r, i) => +(r / fitRates[i]).toFixed(3)),
+    note: 'best node throughput / best model.fit throughput; 1 = no overhead',
+  });
 }
 
 await main();
