@@ -98,6 +98,30 @@ const tidy4 = (fn: () => tf.Tensor): tf.Tensor4D => tf.tidy(fn) as tf.Tensor4D;
 
 const perImage = (v: Float32Array): tf.Tensor4D => tf.tensor4d(v, [v.length, 1, 1, 1]);
 
+/**
+ * Runs `fn` on only the images whose draw differs from `identity` (as a smaller batch) and puts
+ * the results back in place: costly kinds with a low probability then cost in proportion.
+ */
+function onPicked(x: tf.Tensor4D, values: Float32Array, identity: number, fn: (sub: tf.Tensor4D, vals: Float32Array) => tf.Tensor): tf.Tensor4D {
+  const idx: number[] = [];
+  values.forEach((v, i) => {
+    if (v !== identity) idx.push(i);
+  });
+  if (idx.length === 0) return x.clone();
+  if (idx.length === values.length) return tidy4(() => fn(x, values));
+  // Moving whole images in and out through typed arrays is a few memcpys; stack/concat/gather
+  // kernels on wasm copy element by element and cost more than most augmentations.
+  const [, h, w, c] = x.shape;
+  const per = h * w * c;
+  const data = x.dataSync() as Float32Array;
+  const subData = new Float32Array(idx.length * per);
+  idx.forEach((i, k) => subData.set(data.subarray(i * per, (i + 1) * per), k * per));
+  const done = tf.tidy(() => fn(tf.tensor4d(subData, [idx.length, h, w, c]), Float32Array.from(idx, (i) => values[i])).dataSync() as Float32Array);
+  const full = Float32Array.from(data);
+  idx.forEach((i, k) => full.set(done.subarray(k * per, (k + 1) * per), i * per));
+  return tf.tensor4d(full, x.shape);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Geometric: one projective warp per batch
 
@@ -206,10 +230,10 @@ export function geometric(x: tf.Tensor4D, params: GeometricParams, random: Rando
 // Lens distortion: radial remap with bilinear sampling by gathers
 
 function lens(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const [n, h, w] = x.shape;
-  const k = draws(n, r, random, 0);
-  if (k.every((v) => v === 0)) return x.clone();
-  return tidy4(() => {
+  const [, h, w] = x.shape;
+  const kAll = draws(x.shape[0], r, random, 0);
+  return onPicked(x, kAll, 0, (sub, k) => {
+    const n = sub.shape[0];
     // Normalised centred output coordinates, radius 1 at the half-diagonal.
     const cx = (w - 1) / 2;
     const cy = (h - 1) / 2;
@@ -224,13 +248,13 @@ function lens(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
     const dx = tf.tensor2d(gx, [1, h * w]);
     const dy = tf.tensor2d(gy, [1, h * w]);
     const r2 = dx.square().add(dy.square());
-    // Source = centre + d * (1 + k r^2) / (1 + k) for barrel, scaled so the corners stay in view.
+    // Source = centre + d * (1 + k r^2), scaled by 1 / (1 + k) for barrel so the corners stay in view.
     const kk = tf.tensor2d(k, [n, 1]);
     const fit = tf.tensor2d(k.map((v) => (v > 0 ? 1 / (1 + v) : 1)), [n, 1]);
     const factor = r2.mul(kk).add(1).mul(fit);
     const sx = dx.mul(factor).mul(norm).add(cx).clipByValue(0, w - 1);
     const sy = dy.mul(factor).mul(norm).add(cy).clipByValue(0, h - 1);
-    return bilinearGather(x, sx as tf.Tensor2D, sy as tf.Tensor2D);
+    return bilinearGather(sub, sx as tf.Tensor2D, sy as tf.Tensor2D);
   });
 }
 
@@ -310,8 +334,7 @@ function hue(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
 function noise(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   const s = draws(x.shape[0], r, random, 0);
   const seed = random.seed();
-  if (s.every((v) => v === 0)) return x.clone();
-  return tidy4(() => x.add(tf.randomNormal(x.shape, 0, 1, 'float32', seed).mul(perImage(s))).clipByValue(0, 1));
+  return onPicked(x, s, 0, (sub, sig) => sub.add(tf.randomNormal(sub.shape, 0, 1, 'float32', seed).mul(perImage(sig))).clipByValue(0, 1));
 }
 
 /** Separable Gaussian blur with reflected borders. */
@@ -331,14 +354,10 @@ export function gaussianBlur(x: tf.Tensor4D, sigma: number): tf.Tensor4D {
 }
 
 function blur(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const n = x.shape[0];
-  const pick = draws(n, { ...r, min: 1, max: 1 }, random, 0);
+  const pick = draws(x.shape[0], { ...r, min: 1, max: 1 }, random, 0);
   const sigma = random.uniform(r.min, r.max);
-  if (pick.every((v) => v === 0) || sigma <= 0) return x.clone();
-  return tidy4(() => {
-    const mask = perImage(pick);
-    return gaussianBlur(x, sigma).mul(mask).add(x.mul(tf.sub(1, mask)));
-  });
+  if (sigma <= 0) return x.clone();
+  return onPicked(x, pick, 0, (sub) => gaussianBlur(sub, sigma));
 }
 
 /** Grid of pixel-centre coordinates in [0, 1): xs [1,1,w,1], ys [1,h,1,1]. */
@@ -359,14 +378,17 @@ function cutout(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
     cy[i] = random.next();
   }
   if (size.every((v) => v === 0)) return x.clone();
-  return tidy4(() => {
-    const { xs, ys } = grid(h, w);
-    const half = perImage(size).div(2);
-    const inX = xs.sub(perImage(cx)).abs().less(half);
-    const inY = ys.sub(perImage(cy)).abs().less(half);
-    const keep = tf.sub(1, tf.logicalAnd(inX, inY).toFloat());
-    return x.mul(keep);
-  });
+  // The keep-mask is filled rectangle by rectangle (only the cut pixels are touched).
+  const keep = new Float32Array(n * h * w).fill(1);
+  for (let i = 0; i < n; i++) {
+    if (size[i] <= 0) continue;
+    const x0 = Math.max(0, Math.round((cx[i] - size[i] / 2) * w));
+    const x1 = Math.min(w, Math.round((cx[i] + size[i] / 2) * w));
+    const y0 = Math.max(0, Math.round((cy[i] - size[i] / 2) * h));
+    const y1 = Math.min(h, Math.round((cy[i] + size[i] / 2) * h));
+    for (let y = y0; y < y1; y++) keep.fill(0, (i * h + y) * w + x0, (i * h + y) * w + Math.max(x0, x1));
+  }
+  return tidy4(() => x.mul(tf.tensor4d(keep, [n, h, w, 1])));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -392,55 +414,66 @@ function fog(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
 }
 
 function rain(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const t = draws(n, r, random, 0);
+  const [, h, w, c] = x.shape;
+  const t = draws(x.shape[0], r, random, 0);
   const seed = random.seed();
   const slant = random.uniform(-0.4, 0.4);
-  if (t.every((v) => v === 0)) return x.clone();
-  return tidy4(() => {
-    const len = Math.max(3, Math.round(Math.min(h, w) / 8)) | 1;
+  return onPicked(x, t, 0, (sub, tv) => {
+    const n = sub.shape[0];
+    // Streaks are drawn on a grid of at most ~80 px and scaled up: a long line kernel at full
+    // resolution would cost far more than everything else in the chain.
+    const f = Math.max(1, Math.floor(Math.min(h, w) / 80));
+    const lh = Math.ceil(h / f);
+    const lw = Math.ceil(w / f);
+    const len = Math.max(3, Math.round(Math.min(lh, lw) / 8)) | 1;
     const k = new Float32Array(len * len);
     for (let i = 0; i < len; i++) {
       const col = Math.round((len - 1) / 2 + slant * (i - (len - 1) / 2));
       k[i * len + Math.min(len - 1, Math.max(0, col))] = 1;
     }
-    const tt = perImage(t);
-    // Drop seeds: density grows with intensity; streaks are the seeds smeared along the slant.
-    const drops = tf.randomUniform([n, h, w, 1], 0, 1, 'float32', seed).greater(tf.sub(1, tt.mul(0.02))).toFloat() as tf.Tensor4D;
-    const streaks = tf.conv2d(drops, tf.tensor4d(k, [len, len, 1, 1]), 1, 'same').clipByValue(0, 1);
-    const dim = x.mul(tf.sub(1, tt.mul(0.25)));
+    const tt = perImage(tv);
+    const drops = tf.randomUniform([n, lh, lw, 1], 0, 1, 'float32', seed).greater(tf.sub(1, tt.mul(0.02))).toFloat() as tf.Tensor4D;
+    let streaks = tf.conv2d(drops, tf.tensor4d(k, [len, len, 1, 1]), 1, 'same').clipByValue(0, 1) as tf.Tensor4D;
+    if (f > 1) streaks = tf.image.resizeBilinear(streaks, [h, w]);
+    const dim = sub.mul(tf.sub(1, tt.mul(0.25)));
     const wet = c === 3 ? dim.mul(tf.sub(1, tt.mul(0.1))).add(tt.mul(tf.tensor1d([0.02, 0.03, 0.06]))) : dim;
     return wet.add(streaks.mul(tt).mul(0.55)).clipByValue(0, 1);
   });
 }
 
 function snow(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const [n, h, w] = x.shape;
-  const t = draws(n, r, random, 0);
+  const [, h, w] = x.shape;
+  const t = draws(x.shape[0], r, random, 0);
   const seed = random.seed();
-  if (t.every((v) => v === 0)) return x.clone();
-  return tidy4(() => {
-    const tt = perImage(t);
-    const flakes = tf.randomUniform([n, h, w, 1], 0, 1, 'float32', seed).greater(tf.sub(1, tt.mul(0.012))).toFloat() as tf.Tensor4D;
-    const size = Math.max(1, Math.round(Math.min(h, w) / 64));
-    const big = tf.maxPool(flakes, 2 * size + 1, 1, 'same');
-    const hazy = x.mul(tf.sub(1, tt.mul(0.3))).add(tt.mul(0.3 * 0.9));
-    return tf.maximum(hazy, big.mul(tt.mul(0.4).add(0.6))).clipByValue(0, 1);
+  return onPicked(x, t, 0, (sub, tv) => {
+    const n = sub.shape[0];
+    const tt = perImage(tv);
+    // Flakes on a coarser grid (about 64 px), grown by a 3x3 max and scaled up softly.
+    const f = Math.max(1, Math.floor(Math.min(h, w) / 64));
+    const lh = Math.ceil(h / f);
+    const lw = Math.ceil(w / f);
+    const seeds = tf.randomUniform([n, lh, lw, 1], 0, 1, 'float32', seed).greater(tf.sub(1, tt.mul(0.012))).toFloat() as tf.Tensor4D;
+    let flakes = tf.maxPool(seeds, 3, 1, 'same');
+    if (f > 1) flakes = tf.image.resizeBilinear(flakes, [h, w]);
+    const hazy = sub.mul(tf.sub(1, tt.mul(0.3))).add(tt.mul(0.3 * 0.9));
+    // max(hazy, flakes) as hazy + relu(flakes - hazy): maximum with broadcasting is slow on wasm.
+    return hazy.add(tf.relu(flakes.mul(tt.mul(0.4).add(0.6)).sub(hazy))).clipByValue(0, 1);
   });
 }
 
 function night(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const [n, , , c] = x.shape;
-  const t = draws(n, r, random, 0);
+  const c = x.shape[3];
+  const t = draws(x.shape[0], r, random, 0);
   const seed = random.seed();
-  if (t.every((v) => v === 0)) return x.clone();
-  return tidy4(() => {
-    const tt = perImage(t);
-    // Darker, more contrast in the shadows (gamma), blue cast, sensor noise.
-    const gamma = x.add(1e-4).pow(tt.mul(0.8).add(1));
+  return onPicked(x, t, 0, (sub, tv) => {
+    const [n, h, w] = sub.shape;
+    const tt = perImage(tv);
+    // Darker, more contrast in the shadows (gamma via exp/log: pow with broadcasting is slow on
+    // wasm), a blue cast, and luminance sensor noise.
+    const gamma = sub.add(1e-4).log().mul(tt.mul(0.8).add(1)).exp();
     const scaled = gamma.mul(tf.sub(1, tt.mul(0.75)));
     const tint = c === 3 ? scaled.mul(tf.add(1, tt.mul(tf.tensor1d([-0.2, -0.1, 0.15])))) : scaled;
-    return tint.add(tf.randomNormal(x.shape, 0, 1, 'float32', seed).mul(tt.mul(0.03))).clipByValue(0, 1);
+    return tint.add(tf.randomNormal([n, h, w, 1], 0, 1, 'float32', seed).mul(tt.mul(0.03))).clipByValue(0, 1);
   });
 }
 

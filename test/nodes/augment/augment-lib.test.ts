@@ -66,6 +66,21 @@ describe('augmentation kinds', () => {
     }
   });
 
+  it('with probability below 1 only the picked images change, the rest stay exact', () => {
+    const xs = tf.tensor4d(Float32Array.from({ length: 8 * 6 * 6 * 3 }, (_, i) => ((i * 7) % 50) / 100 + 0.25), [8, 6, 6, 3]);
+    const orig = xs.dataSync().slice();
+    for (const kind of ['noise', 'night', 'rain', 'lens', 'blur'] as const) {
+      const out = applyChain(xs, step(kind, 0.5, AUGMENT_INFO[kind].range[1] || 0.5), createRandom(11));
+      const v = out.dataSync();
+      out.dispose();
+      const per = 6 * 6 * 3;
+      const changed = Array.from({ length: 8 }, (_, i) => maxDiff(v.subarray(i * per, (i + 1) * per), orig.subarray(i * per, (i + 1) * per)) > 0);
+      expect(changed.filter(Boolean).length, kind).toBeGreaterThan(0);
+      expect(changed.filter((c) => !c).length, kind).toBeGreaterThan(0);
+    }
+    xs.dispose();
+  });
+
   it('horizontal flip twice is the identity, and once matches flipLeftRight', () => {
     const twice = appendSteps([], [
       { kind: 'flip-h', range: { p: 1, min: 0, max: 0 } },
