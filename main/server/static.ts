@@ -1,6 +1,6 @@
 /** Static files of the built renderer: MIME types, SPA fallback, no escape from the root. */
 import { createReadStream } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, isAbsolute, join, relative, sep } from 'node:path';
 
@@ -54,7 +54,7 @@ export function contentSecurityPolicy(wsOrigin: string): string {
   ].join('; ');
 }
 
-export type StaticResult = { kind: 'file'; path: string; size: number } | { kind: 'not-found' } | { kind: 'forbidden'; reason: string };
+export type StaticResult = { kind: 'file'; path: string; size: number; fallback?: boolean } | { kind: 'not-found' } | { kind: 'forbidden'; reason: string };
 
 function within(root: string, path: string): boolean {
   const rel = relative(root, path);
@@ -87,7 +87,9 @@ export async function resolveStatic(root: string, pathname: string): Promise<Sta
   if (segments.includes('..')) return { kind: 'forbidden', reason: 'path climbs out of the renderer folder' };
   let candidate = join(root, ...segments);
   let size = await regularFile(candidate);
+  let fallback = false;
   if (size === undefined) {
+    fallback = segments.length > 0;
     const last = segments.at(-1) ?? '';
     if (segments.length > 0 && extname(last) !== '') return { kind: 'not-found' };
     candidate = join(root, 'index.html');
@@ -97,12 +99,32 @@ export async function resolveStatic(root: string, pathname: string): Promise<Sta
   // A symlink inside the build folder must not lead outside it.
   const real = await realpath(candidate).catch(() => undefined);
   if (real === undefined || !within(root, real)) return { kind: 'forbidden', reason: 'path leads outside the renderer folder' };
-  return { kind: 'file', path: real, size };
+  return fallback ? { kind: 'file', path: real, size, fallback } : { kind: 'file', path: real, size };
+}
+
+/**
+ * index.html served for a deeper path (client route): the build refers to `./assets/...`, which
+ * would resolve under that path, so a `<base href="/">` pins them to the root.
+ */
+export async function fallbackHtml(path: string): Promise<Buffer> {
+  const html = await readFile(path, 'utf8');
+  if (/<base\s/i.test(html)) return Buffer.from(html);
+  const base = '<base href="/">';
+  // After <head>, else after the doctype (never before it: that would switch to quirks mode).
+  const anchor = /<head(\s[^>]*)?>/i.test(html) ? /<head(\s[^>]*)?>/i : /^\s*<!doctype[^>]*>/i;
+  const withBase = anchor.test(html) ? html.replace(anchor, (tag) => `${tag}${base}`) : `${base}${html}`;
+  return Buffer.from(withBase);
 }
 
 /** Streams a resolved file with its MIME type; HEAD gets headers only. */
-export function sendFile(res: ServerResponse, file: { path: string; size: number }, head: boolean, headers: Record<string, string>): void {
+export async function sendFile(res: ServerResponse, file: { path: string; size: number; fallback?: boolean }, head: boolean, headers: Record<string, string>): Promise<void> {
   const isHtml = file.path.endsWith('.html');
+  if (file.fallback && isHtml) {
+    const body = await fallbackHtml(file.path);
+    res.writeHead(200, { ...headers, 'Content-Type': mimeType(file.path), 'Content-Length': String(body.length), 'Cache-Control': 'no-store' });
+    res.end(head ? undefined : body);
+    return;
+  }
   res.writeHead(200, {
     ...headers,
     'Content-Type': mimeType(file.path),

@@ -34,6 +34,9 @@ describe('browser mode: the editor behind its token', () => {
     expect(stub.calls.filter((call) => call.method === 'listNodes').length).toBeGreaterThan(before);
     // The cookie is invisible to page scripts.
     expect(await e2e.page.evaluate(() => document.cookie)).toBe('');
+    // A deep path falls back to the app, with its relative asset URLs still resolving.
+    expect((await e2e.page.goto(`${e2e.origin}/some/deep/route`))?.status()).toBe(200);
+    await e2e.page.getByTestId('palette-item-stub:train').waitFor({ timeout: 15_000 });
   });
 
   it('refuses a browser without the token: 403 for the page, its assets and the WebSocket', async () => {

@@ -179,6 +179,9 @@ describe('HTTP', () => {
     const route = await get(s.port, '/editor/some/route', jar);
     expect(route.status).toBe(200);
     expect(route.body.toString()).toContain('app-root');
+    // Relative asset URLs of the build must still resolve from the root.
+    expect(route.body.toString()).toContain('<base href="/">');
+    expect((await get(s.port, '/', jar)).body.toString()).not.toContain('<base');
     expect((await get(s.port, '/assets/missing.js', jar)).status).toBe(404);
     expect((await get(s.port, '/assets/app.js', jar, 'POST')).status).toBe(405);
   });
