@@ -53,3 +53,24 @@ describe('connection checks', () => {
     expect(compatibleNodes(index, 'model', 'target').map((c) => c.schema.id)).toEqual(['test:train:train']);
   });
 });
+
+describe('align', () => {
+  it('aligns edges and centres, and distributes with equal gaps', async () => {
+    const { alignPositions } = await import('../../renderer/src/model/documentOps.ts');
+    const boxes = [
+      { id: 'a', x: 0, y: 0, width: 100, height: 50 },
+      { id: 'b', x: 300, y: 40, width: 200, height: 30 },
+      { id: 'c', x: 120, y: 100, width: 50, height: 50 },
+    ];
+    expect([...alignPositions(boxes, 'left').values()].map((p) => p.x)).toEqual([0, 0, 0]);
+    expect(alignPositions(boxes, 'right').get('c')).toEqual({ x: 450, y: 100 });
+    expect(alignPositions(boxes, 'bottom').get('b')).toEqual({ x: 300, y: 120 });
+    expect(alignPositions(boxes, 'center-y').get('a')).toEqual({ x: 0, y: 50 });
+    const d = alignPositions(boxes, 'distribute-x');
+    // span 0..500, widths 350 → two gaps of 75: a at 0, c at 175, b at 300.
+    expect(d.get('a')!.x).toBe(0);
+    expect(d.get('c')!.x).toBe(175);
+    expect(d.get('b')!.x).toBe(300);
+    expect(alignPositions(boxes.slice(0, 1), 'left').size).toBe(0);
+  });
+});

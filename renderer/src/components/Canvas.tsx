@@ -32,6 +32,7 @@ import {
   setViewport,
   useEditorStore,
 } from '../stores/editorStore.ts';
+import { useDiagnosticsStore } from '../stores/diagnosticsStore.ts';
 import { showToast } from '../stores/toastStore.ts';
 import { openDialog } from '../stores/uiStore.ts';
 import { FlowNode } from './FlowNode.tsx';
@@ -57,11 +58,20 @@ export function Canvas() {
   // Zoomed far out, text is unreadable anyway: hiding it (a class, no re-render) halves paint work.
   const zoomedOut = useFlowStore((s) => s.transform[2] < ZOOMED_OUT);
 
-  const { nodes, edges } = useMemo(
+  const flow = useMemo(
     () => convert(doc, index, selectedNodes, selectedEdges, sizes.current),
     // sizesVersion: the sizes map is mutated in place; the version says when.
     [convert, doc, index, selectedNodes, selectedEdges, sizesVersion],
   );
+  const diagnostics = useDiagnosticsStore((s) => s.all);
+  const nodes = flow.nodes;
+  // Wires the engine flagged (type mismatch, unknown port, …) are drawn red with the reason.
+  const edges = useMemo(() => {
+    const bad = new Map<string, string>();
+    for (const d of diagnostics) if (d.edgeId && d.severity === 'error') bad.set(d.edgeId, d.message);
+    if (bad.size === 0) return flow.edges;
+    return flow.edges.map((e) => (bad.has(e.id) ? { ...e, className: 'dl-edge-invalid', label: bad.get(e.id), style: { ...e.style, stroke: 'var(--danger)' } } : e));
+  }, [flow.edges, diagnostics]);
 
   // A newly loaded document: restore its saved viewport, or fit it once its nodes are measured.
   // Our own flow nodes carry `measured` once React Flow reported their size.
