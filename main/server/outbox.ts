@@ -34,45 +34,69 @@ export function coalesceKey(message: WireMessage): string | undefined {
 interface Queued {
   key: string | undefined;
   frame: WireFrame;
+  /** Replaced by a newer message with the same key; skipped when flushing. */
+  dead: boolean;
 }
 
 /**
  * FIFO of encoded frames. Frames go out directly while the socket keeps up (`canSend`); when it
  * does not, they wait here and a queued progress/preview is replaced by its newer version, which
- * moves to the back so it still follows everything that happened before it.
+ * moves to the back so it still follows everything that happened before it. Replacement is O(1):
+ * the old entry is only marked dead, and dropped when the queue reaches it.
  */
 export class Outbox {
   private queue: Queued[] = [];
+  private readonly latest = new Map<string, Queued>();
+  private live = 0;
   /** Frames replaced before they were sent; for tests and diagnostics. */
   dropped = 0;
 
+  /** Messages waiting to be sent (replaced ones not counted). */
   get size(): number {
-    return this.queue.length;
+    return this.live;
   }
 
   push(message: WireMessage, frame: WireFrame): void {
     const key = coalesceKey(message);
+    const item: Queued = { key, frame, dead: false };
     if (key !== undefined) {
-      const index = this.queue.findIndex((item) => item.key === key);
-      if (index >= 0) {
-        this.queue.splice(index, 1);
+      const previous = this.latest.get(key);
+      if (previous) {
+        previous.dead = true;
+        this.live--;
         this.dropped++;
       }
+      this.latest.set(key, item);
     }
-    this.queue.push({ key, frame });
+    this.queue.push(item);
+    this.live++;
   }
 
   /** Sends queued frames in order while `canSend()` holds; returns how many went out. */
   flush(send: (frame: WireFrame) => void, canSend: () => boolean): number {
     let sent = 0;
-    while (this.queue.length > 0 && canSend()) {
-      send(this.queue.shift()!.frame);
+    let index = 0;
+    while (index < this.queue.length) {
+      const item = this.queue[index];
+      if (item.dead) {
+        index++;
+        continue;
+      }
+      if (!canSend()) break;
+      index++;
+      this.live--;
+      if (item.key !== undefined && this.latest.get(item.key) === item) this.latest.delete(item.key);
+      send(item.frame);
       sent++;
     }
+    // One splice per flush instead of a shift per frame.
+    if (index > 0) this.queue.splice(0, index);
     return sent;
   }
 
   clear(): void {
     this.queue = [];
+    this.latest.clear();
+    this.live = 0;
   }
 }

@@ -69,4 +69,23 @@ describe('Outbox coalescing', () => {
     expect(sent).toEqual(['1', '2']);
     expect(outbox.size).toBe(1);
   });
+
+  it('stays cheap when a stalled client piles up thousands of updates', () => {
+    const outbox = new Outbox();
+    const started = performance.now();
+    for (let i = 0; i < 20_000; i++) {
+      outbox.push(progress(`n${i % 50}`, i / 20_000), `p${i}`);
+      if (i % 1000 === 0) outbox.push(finished(`n${i}`), `f${i}`);
+    }
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(outbox.size).toBe(50 + 20);
+    const sent: unknown[] = [];
+    outbox.flush((f) => sent.push(f), () => true);
+    expect(sent).toHaveLength(70);
+    expect(sent.at(-1)).toBe('p19999');
+    expect(outbox.size).toBe(0);
+    // After a flush the same key queues again instead of replacing a sent frame.
+    outbox.push(progress('n1', 1), 'again');
+    expect(outbox.size).toBe(1);
+  });
 });
