@@ -583,7 +583,8 @@ export async function trainClassifierModel(
     const saved = options.checkpointDir ? await readCheckpoint(options.checkpointDir, signature, ctx.log) : undefined;
     if (saved) {
       const s = saved.state;
-      if (phaseOf(s.epoch + 1) === 2 && s.epoch >= c.epochs) enterPhase2();
+      // Phase 2 already under way: unfreeze as it did. (At the boundary the loop below does it.)
+      if (s.epoch > c.epochs) enterPhase2();
       const w = await decodeTensors(join(saved.path, 'weights.bin'), s.weightSpecs);
       model.setWeights(w);
       w.forEach((t) => t.dispose());

@@ -210,4 +210,29 @@ describe('trainClassifierModel', () => {
     r.model.dispose();
     m.dispose();
   });
+  it.each([
+    ['at the phase boundary', 2],
+    ['inside phase 2', 3],
+  ])('resumes two-phase training exactly when cancelled %s', async (_, cancelEpoch) => {
+    const frozen = await tinyModel(dataset, { blocks: 2 });
+    for (const l of frozen.model.layers.slice(0, 4)) l.trainable = false;
+    const c = config({ epochs: 1, fineTuneEpochs: 3, fineTuneLayers: 1 });
+    const straight = await trainClassifierModel(frozen.model, dataset, c, makeContext());
+    const dir = join(tempDir(), 'ckpt');
+    const first = makeContext();
+    const err = await trainClassifierModel(frozen.model, dataset, c, first, {
+      checkpointDir: dir,
+      onBatch: (epoch, batch) => {
+        if (epoch === cancelEpoch && batch === 1) first.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CancelledError);
+    const second = makeContext();
+    const resumed = await trainClassifierModel(frozen.model, dataset, c, second, { checkpointDir: dir });
+    expect(second.logs.filter((l) => /unfroze/.test(l.message))).toHaveLength(1);
+    const a = flat(straight.model);
+    const b = flat(resumed.model);
+    for (let i = 0; i < a.length; i++) expect(b[i]).toBeCloseTo(a[i], 5);
+    for (const m of [straight.model, resumed.model, frozen.model]) m.dispose();
+  });
 });
