@@ -14,6 +14,7 @@ import { useClipboard } from './hooks/useClipboard.ts';
 import { useEngineStartup } from './hooks/useEngineStartup.ts';
 import { useKeyboardShortcuts } from './hooks/useKeyboardShortcuts.ts';
 import { useValidation } from './hooks/useValidation.ts';
+import { useDocumentTitle } from './hooks/useDocumentTitle.ts';
 import { useUiStore } from './stores/uiStore.ts';
 
 const JsonView = lazy(() => import('./components/JsonView.tsx').then((m) => ({ default: m.JsonView })));
@@ -24,6 +25,7 @@ function Shell() {
   useAutosave();
   useKeyboardShortcuts();
   useClipboard();
+  useDocumentTitle();
   const centre = useUiStore((s) => s.centre);
   return (
     <div className="dl-app">

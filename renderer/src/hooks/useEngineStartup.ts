@@ -33,11 +33,23 @@ export async function startEngine(): Promise<() => void> {
   const client = engine();
   const offEvents = client.onEvent(enqueueRunEvent);
   backendStore.setState((s) => ({ ...s, connection: client.connectionState() }));
-  const offConnection = client.onConnectionChange((connection) => backendStore.setState((s) => ({ ...s, connection })));
-  const catalog = client
-    .call('listNodes')
-    .then((c) => catalogStore.setState({ index: indexCatalog(c), loaded: true }))
-    .catch((err) => catalogStore.setState((s) => ({ ...s, error: errorText(err) })));
+  const loadCatalog = () =>
+    client
+      .call('listNodes')
+      .then((c) => catalogStore.setState({ index: indexCatalog(c), loaded: true }))
+      .catch((err) => catalogStore.setState((s) => ({ ...s, error: errorText(err) })));
+  let wasClosed = false;
+  const offConnection = client.onConnectionChange((connection) => {
+    backendStore.setState((s) => ({ ...s, connection }));
+    // Back after a drop (server restart): the node list may have changed; a new catalog also
+    // re-triggers validation.
+    if (connection === 'closed') wasClosed = true;
+    else if (connection === 'open' && wasClosed) {
+      wasClosed = false;
+      void loadCatalog();
+    }
+  });
+  const catalog = loadCatalog();
   client
     .call('info')
     .then((info) => {
