@@ -85,7 +85,12 @@ describe('data-parallel training', () => {
       serialLoss.push(loss.dataSync()[0]);
       loss.dispose();
     }
-    const serial = model.getWeights().map((w) => w.dataSync());
+    const serial = model.getWeights().map((w) => w.dataSync().slice());
+    // syncTo copies replica 0 back into a model of the same architecture.
+    const copy = smallCnn();
+    await trainer.syncTo(copy);
+    copy.getWeights().forEach((w, i) => expect(Array.from(w.dataSync())).toEqual(Array.from(w0[i])));
+    copy.dispose();
     let err = 0;
     let moved = 0;
     serial.forEach((w, i) =>
@@ -99,6 +104,24 @@ describe('data-parallel training', () => {
     parallelLoss.forEach((l, i) => expect(l).toBeCloseTo(serialLoss[i], 4));
     optimizer.dispose();
     model.dispose();
+  });
+
+  it('cancels through an AbortSignal: pending and later steps reject', async () => {
+    const model = smallCnn();
+    const controller = new AbortController();
+    const cancelled = await DataParallelTrainer.create({
+      model,
+      replicas: 2,
+      optimizer: { kind: 'adam', learningRate: 0.01 },
+      loss: 'softmaxCrossEntropy',
+      maxBatch: batch,
+      signal: controller.signal,
+    });
+    model.dispose();
+    const pending = cancelled.trainBatch(batches[0].xs, batches[0].ys, batch);
+    controller.abort();
+    await expect(pending).rejects.toThrow(/disposed/);
+    await expect(cancelled.trainBatch(batches[0].xs, batches[0].ys, batch)).rejects.toThrow(/disposed/);
   });
 
   it('rejects bad input clearly and tears the workers down on dispose', async () => {

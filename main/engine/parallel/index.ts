@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { FromWorker, LossName, OptimizerSpec, ToWorker } from './protocol.ts';
 
 export type { LossName, OptimizerSpec } from './protocol.ts';
@@ -178,6 +178,17 @@ export class DataParallelTrainer {
     this.assertUsable();
     const reply = await this.request(replica, { type: 'weights' }, 'weights');
     return reply.type === 'weights' ? reply.weights : [];
+  }
+
+  /** Copies replica 0's weights into `model` (same architecture as the one replicated). */
+  async syncTo(model: tf.LayersModel): Promise<void> {
+    const weights = await this.getWeights(0);
+    const current = model.getWeights();
+    if (current.length !== weights.length)
+      throw new Error(`data-parallel syncTo: model has ${current.length} weights, replicas have ${weights.length}`);
+    const tensors = current.map((w, i) => tf.tensor(weights[i], w.shape, w.dtype));
+    model.setWeights(tensors);
+    tf.dispose(tensors);
   }
 
   /** Live tensor and wasm-buffer counts per replica (leak checks). */
