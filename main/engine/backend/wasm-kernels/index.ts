@@ -39,7 +39,7 @@ const OURS: Record<string, AnyKernelFunc> = {
 };
 
 /** Stock kernels our kernels call; captured before any replacement. */
-const USED_STOCK = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Transpose', 'Sum', 'BatchMatMul', 'Reshape', 'AvgPool', 'Concat', 'Identity', 'Cast', 'Step', 'Multiply'];
+const USED_STOCK = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Transpose', 'Sum', 'BatchMatMul', 'Reshape', 'AvgPool', 'Identity', 'Cast', 'Step', 'Multiply'];
 
 /**
  * Registers the wasm training kernels (idempotent). Call after `tf.setBackend('wasm')`; calling

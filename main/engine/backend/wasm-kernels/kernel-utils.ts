@@ -159,20 +159,3 @@ export function dilateAndPad(
   }
   return out;
 }
-
-/**
- * A TensorInfo over `size` floats starting `offset` floats into `base`'s buffer, so stock kernels
- * can read a slice without a copy. Release it with `releaseSubView` (never `disposeData`: the
- * memory belongs to `base`).
- */
-export function subView(backend: BackendWasm, base: TensorInfo, offset: number, shape: number[]): TensorInfo {
-  const { memoryOffset } = backend.dataIdMap.get(base.dataId) as unknown as { memoryOffset: number };
-  return backend.makeOutput(shape, base.dtype, memoryOffset + offset * 4) as TensorInfo;
-}
-
-export function releaseSubView(backend: BackendWasm, info: TensorInfo): void {
-  const data = backend.dataIdMap.get(info.dataId) as unknown as { id: number } | undefined;
-  if (!data) return;
-  backend.dataIdMap.delete(info.dataId);
-  (backend.wasm as unknown as { tfjs: { disposeData(id: number): void } }).tfjs.disposeData(data.id);
-}
