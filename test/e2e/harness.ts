@@ -134,7 +134,12 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
       for (const [key, value] of Object.entries(extraQuery)) url.searchParams.set(key, value);
       const response = await page.goto(url.href);
       if (response?.status() !== 200) throw new Error(`loading ${url.pathname} answered ${response?.status()}`);
-      await page.getByTestId('canvas').waitFor({ state: 'visible', timeout: 30_000 });
+      try {
+        await page.getByTestId('canvas').waitFor({ state: 'visible', timeout: 30_000 });
+      } catch (error) {
+        // Say what the page ran into, not only that the canvas never came.
+        throw new Error(`the editor did not render: ${(error as Error).message}\npage errors: ${JSON.stringify(errors, null, 2)}`);
+      }
     },
     async screenshot(name) {
       const path = join(resultsDir, `${name}.png`);
