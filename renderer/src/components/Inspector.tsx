@@ -4,7 +4,7 @@ import { setNodeLabel, setNodeParam } from '../actions/editActions.ts';
 import { categoryColor } from '../model/catalog.ts';
 import { useCatalogStore } from '../stores/catalogStore.ts';
 import { nodeDiagnostics, useDiagnosticsStore } from '../stores/diagnosticsStore.ts';
-import { selectDocument, useEditorStore } from '../stores/editorStore.ts';
+import { useEditorStore } from '../stores/editorStore.ts';
 import { useNodeRun } from '../stores/runStore.ts';
 import { describeRange, ParamWidget } from './widgets/ParamWidgets.tsx';
 import { firstLine } from './Palette.tsx';
@@ -108,22 +108,23 @@ function NodeInspector({ node }: { node: DocNode }) {
 }
 
 export function Inspector() {
-  const doc = useEditorStore(selectDocument);
-  const selected = useEditorStore((s) => s.selectedNodes);
-  const ids = [...selected];
-  const node = ids.length === 1 ? doc.nodes.find((n) => n.id === ids[0]) : undefined;
+  // Narrow selectors: moving other nodes does not re-render the inspector.
+  const count = useEditorStore((s) => s.selectedNodes.size);
+  const node = useEditorStore((s) => (s.selectedNodes.size === 1 ? s.history.present.nodes.find((n) => s.selectedNodes.has(n.id)) : undefined));
+  const nodeCount = useEditorStore((s) => s.history.present.nodes.length);
+  const edgeCount = useEditorStore((s) => s.history.present.edges.length);
   return (
     <aside className="dl-inspector" data-testid="inspector">
       {node ? (
         <NodeInspector key={node.id} node={node} />
-      ) : ids.length > 1 ? (
-        <div className="dl-muted">{ids.length} nodes selected. Use the align buttons in the toolbar, Ctrl+D to duplicate or Delete to remove.</div>
+      ) : count > 1 ? (
+        <div className="dl-muted">{count} nodes selected. Use the align buttons in the toolbar, Ctrl+D to duplicate or Delete to remove.</div>
       ) : (
         <div className="dl-muted">
           Select a node to edit its params.
           <br />
           <br />
-          {doc.nodes.length} node(s), {doc.edges.length} wire(s).
+          {nodeCount} node(s), {edgeCount} wire(s).
         </div>
       )}
     </aside>

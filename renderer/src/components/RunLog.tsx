@@ -1,7 +1,7 @@
 /** The run log: each node's status and time, and the messages of the run; errors link to nodes. */
 import { useEffect, useMemo, useRef } from 'react';
 import { useFocusNode } from '../hooks/useFocusNode.ts';
-import { selectDocument, useEditorStore } from '../stores/editorStore.ts';
+import { useEditorStore } from '../stores/editorStore.ts';
 import { useRunStore } from '../stores/runStore.ts';
 import { setUi, useUiStore } from '../stores/uiStore.ts';
 import { useDiagnosticsStore } from '../stores/diagnosticsStore.ts';
@@ -15,12 +15,16 @@ export function RunLog() {
   const show = useUiStore((s) => s.showLog);
   const log = useRunStore((s) => s.log);
   const nodes = useRunStore((s) => s.nodes);
-  const doc = useEditorStore(selectDocument);
+  // A string key of ids and labels: moving nodes leaves it equal, so the log does not re-render.
+  const labelKey = useEditorStore((s) => s.history.present.nodes.map((n) => `${n.id}\u0000${n.label ?? n.id}`).join('\u0001'));
   const diagnostics = useDiagnosticsStore((s) => s.all);
   const focus = useFocusNode();
   const listRef = useRef<HTMLDivElement>(null);
-  const labels = useMemo(() => new Map(doc.nodes.map((n) => [n.id, n.label ?? n.id])), [doc]);
-  const rows = useMemo(() => doc.nodes.filter((n) => nodes[n.id] && nodes[n.id].status !== 'idle'), [doc, nodes]);
+  const labels = useMemo(
+    () => new Map(labelKey === '' ? [] : labelKey.split('\u0001').map((pair) => pair.split('\u0000') as [string, string])),
+    [labelKey],
+  );
+  const rows = useMemo(() => [...labels.keys()].filter((id) => nodes[id] && nodes[id].status !== 'idle'), [labels, nodes]);
 
   useEffect(() => {
     const el = listRef.current;
@@ -42,13 +46,13 @@ export function RunLog() {
           <div className="dl-runlog-nodes nowheel">
             <table>
               <tbody>
-                {rows.map((n) => {
-                  const r = nodes[n.id];
+                {rows.map((id) => {
+                  const r = nodes[id];
                   return (
-                    <tr key={n.id} className={`status-${r.status}`}>
+                    <tr key={id} className={`status-${r.status}`}>
                       <td>
-                        <button type="button" className="dl-link" onClick={() => focus(n.id)}>
-                          {labels.get(n.id)}
+                        <button type="button" className="dl-link" onClick={() => focus(id)}>
+                          {labels.get(id)}
                         </button>
                       </td>
                       <td>

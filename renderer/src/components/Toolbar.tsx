@@ -1,6 +1,5 @@
 /** File, run, edit and view commands. */
 import { useReactFlow } from '@xyflow/react';
-import { useMemo } from 'react';
 import { newDocument, saveDocument } from '../actions/documentActions.ts';
 import { alignSelection } from '../actions/editActions.ts';
 import { cancelRun, runAll, runToSelected } from '../actions/runActions.ts';
@@ -30,12 +29,9 @@ export function Toolbar() {
   const active = useRunStore(isRunActive);
   const centre = useUiStore((s) => s.centre);
   const allowCode = useUiStore((s) => s.allowCode);
-  const doc = useEditorStore((s) => s.history.present);
   const index = useCatalogStore((s) => s.index);
-  const hasCode = useMemo(
-    () => doc.nodes.some((n) => Object.values(index.byId.get(n.type)?.params ?? {}).some((p) => p.kind === 'code')),
-    [doc, index],
-  );
+  // A boolean selector: dragging nodes does not re-render the toolbar.
+  const hasCode = useEditorStore((s) => s.history.present.nodes.some((n) => Object.values(index.byId.get(n.type)?.params ?? {}).some((p) => p.kind === 'code')));
 
   const align = (mode: AlignMode) => {
     const boxes: NodeBox[] = [];
