@@ -156,6 +156,25 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
+  it('maxPoolWithArgmax, including all-negative windows', async () => {
+    for (const [xs, filter, stride, pad] of [
+      [[2, 7, 7, 3], 2, 2, 'same'],
+      [[2, 9, 9, 5], 3, 2, 'valid'],
+    ] as [number[], number, number, 'same' | 'valid'][]) {
+      for (const includeBatchInIndex of [false, true]) {
+        const data = values(size(xs), 9).map((v) => -Math.abs(v) - 0.1);
+        const run = async (backend: 'wasm' | 'cpu') => {
+          await tf.setBackend(backend);
+          return tf.tidy(() => {
+            const { result, indexes } = tf.maxPoolWithArgmax(tf.tensor4d(data, xs as [number, number, number, number]), filter, stride, pad, includeBatchInIndex);
+            return [Array.from(result.dataSync()), Array.from(indexes.dataSync())];
+          });
+        };
+        expect(await run('wasm'), `maxPoolWithArgmax x${xs} ${pad} batch=${includeBatchInIndex}`).toEqual(await run('cpu'));
+      }
+    }
+  });
+
   it('matMul with every transpose combination, batched', async () => {
     const cases: [number[], number[], boolean, boolean][] = [
       [[5, 7], [7, 3], false, false],

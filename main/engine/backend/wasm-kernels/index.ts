@@ -13,7 +13,7 @@ import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-grads.ts';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grads.ts';
 import { stockKernel } from './kernel-utils.ts';
 import { leakyRelu, leakyReluGrad } from './leaky-relu.ts';
-import { maxPoolGrad } from './max-pool-grad.ts';
+import { maxPoolGrad, maxPoolWithArgmax } from './max-pool-grad.ts';
 import { cast, identity } from './share.ts';
 import { sum } from './sum.ts';
 
@@ -27,6 +27,7 @@ const OURS: Record<string, AnyKernelFunc> = {
   DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
   DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
   MaxPoolGrad: maxPoolGrad,
+  MaxPoolWithArgmax: maxPoolWithArgmax,
   BatchMatMul: batchMatMul,
   Sum: sum,
   Identity: identity,

@@ -170,3 +170,65 @@ function tiledMaxPoolGrad(
   }
   return out;
 }
+
+/**
+ * MaxPoolWithArgmax with the running max starting at -Infinity (the stock kernel shares
+ * MaxPoolGrad's FLT_MIN start, so windows <= 0 get a wrong max and index). Indexes are flattened
+ * as in TensorFlow: ((b * H + y) * W + x) * C + c, without the batch term unless
+ * includeBatchInIndex.
+ */
+export function maxPoolWithArgmax({
+  inputs,
+  backend,
+  attrs,
+}: {
+  inputs: Record<string, TensorInfo>;
+  backend: BackendWasm;
+  attrs: Record<string, unknown>;
+}): TensorInfo[] {
+  const { x } = inputs;
+  const info = tf.backend_util.computePool2DInfo(
+    x.shape as Shape4,
+    attrs.filterSize as number | [number, number],
+    attrs.strides as number | [number, number],
+    1,
+    attrs.pad as 'valid' | 'same' | number,
+  );
+  const withBatch = Boolean(attrs.includeBatchInIndex);
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  return withScratch(backend, (s) => {
+    const values = s.alloc([n, ho, wo, c]);
+    const indexes = s.track(backend.makeOutput([n, ho, wo, c], 'int32') as TensorInfo);
+    const vs = heapF32(backend, values);
+    const is = backend.typedArrayFromHeap(indexes) as Int32Array;
+    const xs = heapF32(backend, x);
+    for (let b = 0; b < n; b++)
+      for (let oh = 0; oh < ho; oh++) {
+        const h0 = oh * sh - pt;
+        for (let ow = 0; ow < wo; ow++) {
+          const w0 = ow * sw - pl;
+          const o = ((b * ho + oh) * wo + ow) * c;
+          for (let k = 0; k < c; k++) {
+            let best = -Infinity;
+            let at = -1;
+            for (let ih = Math.max(0, h0); ih < Math.min(h, h0 + fh); ih++)
+              for (let iw = Math.max(0, w0); iw < Math.min(w, w0 + fw); iw++) {
+                const v = xs[((b * h + ih) * w + iw) * c + k];
+                if (v > best) {
+                  best = v;
+                  at = ((withBatch ? b * h : 0) + ih) * w * c + iw * c + k;
+                }
+              }
+            vs[o + k] = best;
+            is[o + k] = at;
+          }
+        }
+      }
+    s.keep(values);
+    s.keep(indexes);
+    return [values, indexes];
+  });
+}
