@@ -1,6 +1,6 @@
 /**
- * Pretrained backbones: a catalogue of ImageNet models published in TF.js layers format, a model
- * cache folder, fetching (download on first use, resume, verify, offline afterwards) and loading
+ * Pretrained backbones: a catalogue of ImageNet models published for TF.js (layers models that can
+ * be fine-tuned, graph models used as frozen feature extractors), a model cache folder, fetching (download on first use, resume, verify, offline afterwards) and loading
  * a TF.js LayersModel from a folder or a model.json path.
  *
  * About hashes: the catalogue lists SHA-256 values only where they were verified against the
@@ -23,12 +23,13 @@ export interface ZooEntry {
   name: string;
   /** URL of model.json; weight shards sit next to it. */
   url: string;
-  format: 'layers-model';
+  /** Layers models can be cut and fine-tuned; graph models are frozen feature extractors. */
+  format: 'layers-model' | 'graph-model';
   /** [height, width, channels] the network was trained at. */
   inputShape: [number, number, number];
   /** What a pixel p (0..255) must become: (p / 255 - mean) / std. MobileNets take [-1, 1]. */
   normalization: Normalization;
-  /** Layer whose output is the feature vector (before the ImageNet classifier). */
+  /** Layer (layers models) whose output is the feature vector; empty for a graph's default output. */
   featureLayer: string;
   /** Verified SHA-256 by file name (model.json, shards); empty when unknown (see module doc). */
   sha256: Record<string, string>;
@@ -51,14 +52,36 @@ function mobilenetV1(width: '0.25' | '0.50' | '0.75' | '1.0', size: 128 | 160 | 
   };
 }
 
+const ZERO_TO_ONE: Normalization = { mean: [0, 0, 0], std: [1, 1, 1] };
+
 /**
- * The catalogue. MobileNet v2/v3 and the other TF Hub image models are published as TF.js
- * *graph* models, which cannot be fine-tuned or serialised with a new head in TF.js; they are
- * not listed until GraphModel backbones are supported.
+ * MobileNet v2 feature vectors from TF Hub's TF.js models (graph format: used frozen). The URL
+ * follows TF Hub's published pattern for `imagenet/mobilenet_v2_<width>_<size>/feature_vector/3`
+ * (served with `?tfjs-format=file`); it was not reachable from the machine this was written on,
+ * so these entries are unverified until first use. TF Hub image models take inputs in [0, 1].
  */
-export const MODEL_ZOO: readonly ZooEntry[] = (['0.25', '0.50', '0.75', '1.0'] as const).flatMap((w) =>
-  ([128, 160, 192, 224] as const).map((s) => mobilenetV1(w, s)),
-);
+function mobilenetV2(width: '100' | '075' | '050' | '035', size: 224 | 192 | 160 | 128 | 96): ZooEntry {
+  return {
+    id: `mobilenet_v2_${width}_${size}`,
+    name: `MobileNet v2 ${Number(width) / 100} ${size}`,
+    url: `https://tfhub.dev/google/tfjs-model/imagenet/mobilenet_v2_${width}_${size}/feature_vector/3/default/1/model.json?tfjs-format=file`,
+    format: 'graph-model',
+    inputShape: [size, size, 3],
+    normalization: ZERO_TO_ONE,
+    featureLayer: '',
+    sha256: {},
+    description: `MobileNet v2 feature vector, width ${Number(width) / 100}, ${size}×${size} input, ImageNet (Sandler et al. 2018), TF Hub TF.js graph model (frozen).`,
+  };
+}
+
+/**
+ * The catalogue: MobileNet v1 (TF.js layers models: cut anywhere, fine-tune) and MobileNet v2
+ * (TF Hub graph models: frozen feature extractors with a new head).
+ */
+export const MODEL_ZOO: readonly ZooEntry[] = [
+  ...(['0.25', '0.50', '0.75', '1.0'] as const).flatMap((w) => ([128, 160, 192, 224] as const).map((s) => mobilenetV1(w, s))),
+  ...(['100', '075', '050', '035'] as const).flatMap((w) => ([224, 160, 128, 96] as const).map((s) => mobilenetV2(w, s))),
+];
 
 export function zooEntry(id: string): ZooEntry | undefined {
   return MODEL_ZOO.find((e) => e.id === id);
@@ -144,8 +167,11 @@ export async function fetchModel(url: string, o: FetchOptions = {}): Promise<str
     const shards = shardNames(json);
     for (const [i, name] of shards.entries()) {
       if (name.includes('..') || name.startsWith('/')) throw new Error(`model.json at ${url} lists an unsafe weight path "${name}"`);
+      // Shards sit next to model.json and take the same query (TF Hub serves `?tfjs-format=file`).
+      const shardUrl = new URL(name, url);
+      shardUrl.search = new URL(url).search;
       const r = await downloadFile({
-        url: new URL(name, url).href,
+        url: shardUrl.href,
         dest: join(dir, name),
         sha256: expected[name],
         signal: o.signal,
@@ -168,6 +194,21 @@ export async function fetchModel(url: string, o: FetchOptions = {}): Promise<str
   await rename(join(dir, 'files.json.tmp'), join(dir, 'files.json'));
   o.log?.(`downloaded ${Object.keys(files).length} files to ${dir}; their SHA-256 hashes are recorded there and checked on every later use`);
   return dir;
+}
+
+/** Whether the model.json at `pathOrDir` is a layers model or a graph model. */
+export async function modelFormatOf(pathOrDir: string): Promise<{ format: 'layers-model' | 'graph-model'; jsonPath: string }> {
+  const jsonPath = pathOrDir.endsWith('.json') ? pathOrDir : join(pathOrDir, 'model.json');
+  let json: ModelJson;
+  try {
+    json = JSON.parse(await readFile(jsonPath, 'utf8')) as ModelJson;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT')
+      throw new Error(`there is no TF.js model at ${jsonPath} (no such file); save one there first, e.g. with a Save model node`, { cause: error });
+    throw new Error(`cannot read a TF.js model from ${jsonPath}: ${(error as Error).message}`, { cause: error });
+  }
+  const graph = json.format === 'graph-model' || (typeof json.modelTopology === 'object' && json.modelTopology !== null && 'node' in json.modelTopology);
+  return { format: graph ? 'graph-model' : 'layers-model', jsonPath };
 }
 
 export interface LoadedModel {

@@ -6,7 +6,8 @@ import { defineNode } from '../../main/engine/node-api.ts';
 import type { Random } from '../../main/engine/random.ts';
 import type { Dataset, Normalization } from '../_lib/dataset.ts';
 import { cloneModel, layerSummary, summaryTable } from '../_lib/model.ts';
-import { MODEL_ZOO, fetchModel, loadLayersModelFrom, zooEntry } from '../_lib/model-zoo.ts';
+import { GraphFeaturesLayer, graphInputShape, graphModelSync } from '../_lib/graph-features-layer.ts';
+import { MODEL_ZOO, fetchModel, loadLayersModelFrom, modelFormatOf, zooEntry } from '../_lib/model-zoo.ts';
 import type { ModelValue } from '../_lib/ports.ts';
 import { ResizeLayer } from '../_lib/resize-layer.ts';
 import { leafLayers } from '../_lib/trainer.ts';
@@ -91,9 +92,19 @@ export function buildTransferModel(
   for (const l of backbone.layers) l.trainable = o.training === 'fine-tune-all';
   if (o.training === 'fine-tune-last-n') for (const l of withWeights.slice(-Math.max(0, o.fineTuneLayers))) l.trainable = true;
 
-  const [h, w, c] = dataset.imageShape;
   const bShape = base.inputs[0].shape; // [null, H, W, C]
-  const [H, W, C] = [bShape[1] ?? h, bShape[2] ?? w, bShape[3] ?? c];
+  const { input, x } = adaptInput(dataset, [bShape[1] ?? null, bShape[2] ?? null, bShape[3] ?? null], o.interpolation);
+  return withHead(input, backbone.apply(x) as tf.SymbolicTensor, dataset, o, random);
+}
+
+/** Dataset-shaped input, then a fixed channel adapter and a resize when the backbone needs them. */
+function adaptInput(
+  dataset: Pick<Dataset, 'imageShape'>,
+  want: (number | null)[],
+  interpolation: 'bilinear' | 'nearest',
+): { input: tf.SymbolicTensor; x: tf.SymbolicTensor } {
+  const [h, w, c] = dataset.imageShape;
+  const [H, W, C] = [want[0] ?? h, want[1] ?? w, want[2] ?? c];
   const input = tf.input({ shape: [h, w, c], name: 'image' });
   let x: tf.SymbolicTensor = input;
   if (C !== c) {
@@ -110,8 +121,19 @@ export function buildTransferModel(
     });
     x = adapter.apply(x) as tf.SymbolicTensor;
   }
-  if (H !== h || W !== w) x = new ResizeLayer({ height: H, width: W, interpolation: o.interpolation, name: `resize_${H}x${W}` }).apply(x) as tf.SymbolicTensor;
-  x = backbone.apply(x) as tf.SymbolicTensor;
+  if (H !== h || W !== w) x = new ResizeLayer({ height: H, width: W, interpolation, name: `resize_${H}x${W}` }).apply(x) as tf.SymbolicTensor;
+  return { input, x };
+}
+
+/** Pooling of feature maps, the new dense layers and dropout, and the softmax classifier. */
+function withHead(
+  input: tf.SymbolicTensor,
+  features: tf.SymbolicTensor,
+  dataset: Pick<Dataset, 'classes'>,
+  o: Pick<BuildOptions, 'pooling' | 'dense' | 'dropout'>,
+  random: Random,
+): tf.LayersModel {
+  let x = features;
   if (x.shape.length === 4)
     x = (
       o.pooling === 'flatten'
@@ -121,15 +143,69 @@ export function buildTransferModel(
           : tf.layers.globalAveragePooling2d({ name: 'global_avg_pool' })
     ).apply(x) as tf.SymbolicTensor;
   else if (x.shape.length !== 2) x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
-  parseDenseSizes(o.dense).forEach((units, i) => {
+  const sizes = parseDenseSizes(o.dense);
+  sizes.forEach((units, i) => {
     x = tf.layers.dense({ units, activation: 'relu', kernelInitializer: initializer('he-normal', random.seed()) as never, name: `head_dense${i + 1}` }).apply(x) as tf.SymbolicTensor;
     if (o.dropout > 0) x = tf.layers.dropout({ rate: o.dropout, name: `head_dropout${i + 1}` }).apply(x) as tf.SymbolicTensor;
   });
-  if (parseDenseSizes(o.dense).length === 0 && o.dropout > 0) x = tf.layers.dropout({ rate: o.dropout, name: 'head_dropout' }).apply(x) as tf.SymbolicTensor;
+  if (sizes.length === 0 && o.dropout > 0) x = tf.layers.dropout({ rate: o.dropout, name: 'head_dropout' }).apply(x) as tf.SymbolicTensor;
   const out = tf.layers
     .dense({ units: dataset.classes.length, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: random.seed() }), name: 'classifier' })
     .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: 'transfer' });
+}
+
+/** A frozen GraphModel feature extractor (cut at `cutLayer`, a graph node name, when given) with a new head. */
+export function buildGraphTransferModel(
+  modelJsonPath: string,
+  dataset: Pick<Dataset, 'imageShape' | 'classes'>,
+  o: BuildOptions,
+  random: Random,
+): tf.LayersModel {
+  const graph = graphModelSync(modelJsonPath);
+  const { input, x } = adaptInput(dataset, graphInputShape(graph), o.interpolation);
+  let features: tf.SymbolicTensor;
+  try {
+    features = new GraphFeaturesLayer({ modelPath: modelJsonPath, outputNode: o.cutLayer.trim(), name: 'backbone_graph' }).apply(x) as tf.SymbolicTensor;
+  } catch (error) {
+    throw new NodeError(`the graph backbone cannot run${o.cutLayer.trim() ? ` up to node "${o.cutLayer.trim()}"` : ''}: ${(error as Error).message}`, {
+      param: o.cutLayer.trim() ? 'cutLayer' : 'location',
+    });
+  }
+  return withHead(input, features, dataset, o, random);
+}
+
+/** One normalisation value per dataset channel (grey input is copied to RGB inside the model). */
+function perChannel(norm: Normalization, channels: number): Normalization {
+  return {
+    mean: Array.from({ length: channels }, (_, i) => norm.mean[Math.min(i, norm.mean.length - 1)]),
+    std: Array.from({ length: channels }, (_, i) => norm.std[Math.min(i, norm.std.length - 1)]),
+  };
+}
+
+async function graphBackbone(
+  jsonPath: string,
+  source: { label: string; normalization?: Normalization },
+  dataset: Dataset,
+  params: BuildOptions & { seed: number },
+  ctx: { random: Random; log(m: string, level?: 'info' | 'warn'): void; progress(f: number, note?: string): void },
+): Promise<ModelValue> {
+  if (params.training !== 'freeze-all') ctx.log(`${source.label} is a graph model: it is used frozen, whatever "${params.training}" says`, 'warn');
+  let norm = source.normalization;
+  if (!norm) {
+    ctx.log('the model does not say how its inputs were normalised; assuming pixels / 255', 'warn');
+    norm = { mean: [0], std: [1] };
+  }
+  const composite = buildGraphTransferModel(jsonPath, dataset, params, ctx.random);
+  try {
+    const model = await cloneModel(composite);
+    const layers = layerSummary(model);
+    const architecture = `${source.label} (graph, frozen) → ${dataset.classes.length} classes`;
+    ctx.progress(1, 'ready');
+    return { model, inputShape: dataset.imageShape, classes: [...dataset.classes], architecture, layers, inputNormalization: perChannel(norm, dataset.imageShape[2]) };
+  } finally {
+    composite.dispose();
+  }
 }
 
 const countParams = (layers: readonly tf.layers.Layer[], trainable: boolean): number =>
@@ -143,11 +219,12 @@ export const pretrainedBackbone = defineNode({
     'Transfer learning: a network pretrained on ImageNet (or any TF.js LayersModel) cut at a feature',
     'layer, with a new classifier head for the connected dataset\'s classes.',
     '',
-    '- **Backbone**: a catalogue model (MobileNet v1 at widths 0.25–1.0 and inputs 128–224,',
-    '  downloaded on first use into the model cache with progress, verified, then used offline),',
-    '  or *custom*: the path or http(s) URL of a TF.js `model.json` (e.g. one saved by *Save model*).',
+    '- **Backbone**: a catalogue model — MobileNet v1 (widths 0.25–1.0, inputs 128–224, TF.js layers',
+    '  models) or MobileNet v2 (TF Hub feature vectors, graph models used frozen) — downloaded on first',
+    '  use into the model cache with progress, verified, then used offline; or *custom*: the path or',
+    '  http(s) URL of a TF.js `model.json` (e.g. one saved by *Save model*), layers or graph model.',
     '- **Cut layer**: where the features are taken; empty = the catalogue\'s feature layer, or for a',
-    '  custom model the last layer before its classifier.',
+    '  custom model the last layer before its classifier (for a graph model: an output node name).',
     '- **Training**: freeze the whole backbone (train the head only), fine-tune its last N layers, or',
     '  fine-tune all. For the two-phase recipe keep *freeze all* and set *fine-tune epochs* on the',
     '  training node: it trains the head first, then unfreezes the last layers at a lower rate.',
@@ -197,11 +274,19 @@ export const pretrainedBackbone = defineNode({
     const source = await resolveSource(params, ctx);
     ctx.throwIfCancelled();
     ctx.progress(0.9, 'loading the backbone');
+    const where = { param: params.backbone === 'custom' ? 'location' : 'backbone' };
+    let format: Awaited<ReturnType<typeof modelFormatOf>>;
+    try {
+      format = await modelFormatOf(source.path);
+    } catch (error) {
+      throw new NodeError((error as Error).message, where);
+    }
+    if (format.format === 'graph-model') return { model: await graphBackbone(format.jsonPath, source, dataset, params, ctx) };
     let loaded;
     try {
       loaded = await loadLayersModelFrom(source.path);
     } catch (error) {
-      throw new NodeError((error as Error).message, { param: params.backbone === 'custom' ? 'location' : 'backbone' });
+      throw new NodeError((error as Error).message, where);
     }
     const base = loaded.model;
     let composite: tf.LayersModel | undefined;
@@ -212,12 +297,7 @@ export const pretrainedBackbone = defineNode({
         ctx.log('the model does not say how its inputs were normalised; assuming pixels / 255', 'warn');
         norm = { mean: [0, 0, 0], std: [1, 1, 1] };
       }
-      const c = dataset.imageShape[2];
-      // One value per dataset channel (grey input is copied to RGB inside the model).
-      const inputNormalization: Normalization = {
-        mean: Array.from({ length: c }, (_, i) => norm.mean[Math.min(i, norm.mean.length - 1)]),
-        std: Array.from({ length: c }, (_, i) => norm.std[Math.min(i, norm.std.length - 1)]),
-      };
+      const inputNormalization = perChannel(norm, dataset.imageShape[2]);
       composite = buildTransferModel(base, dataset, { ...params, defaultCut: source.featureLayer }, ctx.random);
       // A standalone copy, so the value owns its weights and the loaded model can go.
       const model = await cloneModel(composite);

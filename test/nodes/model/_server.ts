@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 export interface TestServer {
   url: string;
-  requests: { path: string; range?: string }[];
+  requests: { path: string; url: string; range?: string }[];
   /** Names of files whose next response is cut off after half the bytes. */
   cutNext: Set<string>;
   close(): Promise<void>;
@@ -18,7 +18,7 @@ export async function serveFolder(dir: string): Promise<TestServer> {
   const cutNext = new Set<string>();
   const server: Server = createServer((req, res) => {
     const name = decodeURIComponent((req.url ?? '/').split('?')[0].slice(1));
-    requests.push({ path: name, range: req.headers.range });
+    requests.push({ path: name, url: req.url ?? '', range: req.headers.range });
     let body: Buffer;
     try {
       body = readFileSync(join(dir, name));

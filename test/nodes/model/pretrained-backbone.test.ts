@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,8 @@ import type { Dataset } from '../../../nodes/_lib/dataset.ts';
 import { sha256File } from '../../../nodes/_lib/download.ts';
 import { saveModel } from '../../../nodes/_lib/model.ts';
 import { MODEL_ZOO, cacheFolderFor, fetchModel, loadLayersModelFrom } from '../../../nodes/_lib/model-zoo.ts';
-import { modelPort } from '../../../nodes/_lib/ports.ts';
+import { modelPort, trainedModelPort } from '../../../nodes/_lib/ports.ts';
+import type { ModelValue, TrainedModel } from '../../../nodes/_lib/ports.ts';
 import { DEFAULT_TRAIN_CONFIG, leafLayers, trainClassifierModel } from '../../../nodes/_lib/trainer.ts';
 import { pretrainedBackbone } from '../../../nodes/model/pretrained-backbone.node.ts';
 import type { ModelWithNormalization } from '../../../nodes/model/pretrained-backbone.node.ts';
@@ -38,14 +39,26 @@ afterAll(async () => {
 const modelUrl = (): string => `${server.url}/model.json`;
 
 describe('model zoo catalogue', () => {
-  it('lists MobileNet v1 at four widths and four sizes, with preprocessing and no invented hashes', () => {
-    expect(MODEL_ZOO).toHaveLength(16);
-    for (const e of MODEL_ZOO) {
+  it('lists MobileNet v1 (layers) and v2 (graph) at several widths and sizes, with preprocessing and no invented hashes', () => {
+    const v1 = MODEL_ZOO.filter((e) => e.id.startsWith('mobilenet_v1'));
+    const v2 = MODEL_ZOO.filter((e) => e.id.startsWith('mobilenet_v2'));
+    expect(v1).toHaveLength(16);
+    expect(v2).toHaveLength(16);
+    for (const e of v1) {
       expect(e.url).toMatch(/^https:\/\/storage\.googleapis\.com\/tfjs-models\/tfjs\/mobilenet_v1_(0\.25|0\.50|0\.75|1\.0)_(128|160|192|224)\/model\.json$/);
-      expect(e.inputShape[0]).toBe(Number(/_(\d+)$/.exec(e.id)![1]));
+      expect(e.format).toBe('layers-model');
       expect(e.normalization.mean).toEqual([0.5, 0.5, 0.5]);
+    }
+    for (const e of v2) {
+      expect(e.url).toMatch(/^https:\/\/tfhub\.dev\/google\/tfjs-model\/imagenet\/mobilenet_v2_\d{3}_\d+\/feature_vector\/3\/default\/1\/model\.json\?tfjs-format=file$/);
+      expect(e.format).toBe('graph-model');
+      expect(e.normalization.mean).toEqual([0, 0, 0]);
+    }
+    for (const e of MODEL_ZOO) {
+      expect(e.inputShape[0]).toBe(Number(/_(\d+)$/.exec(e.id)![1]));
       expect(e.sha256).toEqual({});
     }
+    expect(new Set(MODEL_ZOO.map((e) => e.id)).size).toBe(MODEL_ZOO.length);
   });
 });
 
@@ -182,5 +195,79 @@ describe('pretrained-backbone node', () => {
     expect(tf.memory().numTensors).toBe(before);
     modelPort.dispose!(m);
     mkdirSync(tempDir(), { recursive: true });
+  });
+});
+
+describe('graph-model backbones', () => {
+  /** A hand-written TF.js GraphModel: per-channel mean of the image, then a 3→4 matrix. */
+  function writeGraphModel(dir: string): void {
+    const dims = (a: number[]): { dim: { size: string }[] } => ({ dim: a.map((size) => ({ size: String(size) })) });
+    const topology = {
+      node: [
+        { name: 'image', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: dims([-1, 10, 10, 3]) } } },
+        { name: 'axes', op: 'Const', attr: { dtype: { type: 'DT_INT32' }, value: { tensor: { dtype: 'DT_INT32', tensorShape: dims([2]) } } } },
+        { name: 'w', op: 'Const', attr: { dtype: { type: 'DT_FLOAT' }, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: dims([3, 4]) } } } },
+        { name: 'mean', op: 'Mean', input: ['image', 'axes'], attr: { keep_dims: { b: false }, T: { type: 'DT_FLOAT' }, Tidx: { type: 'DT_INT32' } } },
+        { name: 'features', op: 'MatMul', input: ['mean', 'w'], attr: { transpose_a: { b: false }, transpose_b: { b: false }, T: { type: 'DT_FLOAT' } } },
+      ],
+      versions: { producer: 1 },
+    };
+    const axes = new Int32Array([1, 2]);
+    const w = new Float32Array([1, 0, 0, 1, 0, 1, 0, 1, 0, 0, 1, 1]);
+    const data = new Uint8Array(axes.byteLength + w.byteLength);
+    data.set(new Uint8Array(axes.buffer), 0);
+    data.set(new Uint8Array(w.buffer), axes.byteLength);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'group1-shard1of1.bin'), data);
+    writeFileSync(
+      join(dir, 'model.json'),
+      JSON.stringify({
+        format: 'graph-model',
+        generatedBy: 'test',
+        modelTopology: topology,
+        weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [{ name: 'axes', shape: [2], dtype: 'int32' }, { name: 'w', shape: [3, 4], dtype: 'float32' }] }],
+      }),
+    );
+  }
+
+  it('uses a graph model as a frozen feature extractor that trains, caches and reloads, and fetches shards with the model URL\'s query', async () => {
+    const dir = join(tempDir(), 'graph');
+    writeGraphModel(dir);
+    const graphServer = await serveFolder(dir);
+    const cache = tempDir();
+    const saved = process.env.DLFLOW_MODEL_CACHE;
+    process.env.DLFLOW_MODEL_CACHE = cache;
+    try {
+      const defaults = resolveParams(pretrainedBackbone.params, {}).values;
+      const ctx = makeContext();
+      const out = await pretrainedBackbone.run(
+        { dataset },
+        { ...defaults, backbone: 'custom', location: `${graphServer.url}/model.json?tfjs-format=file`, training: 'fine-tune-all', dense: '5' },
+        ctx,
+      );
+      const m = (out as { model: ModelValue }).model;
+      expect(graphServer.requests.map((r) => r.url)).toEqual(['/model.json?tfjs-format=file', '/group1-shard1of1.bin?tfjs-format=file']);
+      expect(ctx.logs.some((l) => /graph model: it is used frozen/.test(l.message))).toBe(true);
+      expect(m.layers.map((l) => l.type)).toEqual(['InputLayer', 'Resizing', 'DlflowGraphFeatures', 'Dense', 'Dropout', 'Dense']);
+      expect(m.layers[2].outputShape).toBe('[?, 4]');
+      const before = tf.memory().numTensors;
+      const r = await trainClassifierModel(m.model, dataset, { ...DEFAULT_TRAIN_CONFIG, epochs: 1, batchSize: 8 }, makeContext());
+      const saveDir = tempDir();
+      await trainedModelPort.save!({ model: r.model, inputShape: dataset.imageShape, classes: dataset.classes, normalization: r.normalization, architecture: 'g', history: r.history }, saveDir);
+      const back = (await trainedModelPort.load!(saveDir)) as TrainedModel;
+      const x = tf.randomUniform([2, 12, 12, 3], 0, 1, 'float32', 3);
+      const p1 = tf.tidy(() => Array.from((r.model.predict(x) as tf.Tensor).dataSync()));
+      const p2 = tf.tidy(() => Array.from((back.model.predict(x) as tf.Tensor).dataSync()));
+      expect(p2).toEqual(p1);
+      x.dispose();
+      r.model.dispose();
+      back.model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      modelPort.dispose!(m);
+    } finally {
+      await graphServer.close();
+      if (saved === undefined) delete process.env.DLFLOW_MODEL_CACHE;
+      else process.env.DLFLOW_MODEL_CACHE = saved;
+    }
   });
 });
