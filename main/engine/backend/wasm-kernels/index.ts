@@ -1,9 +1,18 @@
 // Backend layer: may import @tensorflow/* and sibling engine modules only.
 /**
- * Training kernels for the tfjs wasm backend: the gradient kernels stock wasm lacks
- * (Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter/Input), faster Conv2DBackpropInput
- * and BatchMatMul-with-transpose, and a correct MaxPoolGrad. Built by composing the stock
- * XNNPACK kernels on TensorInfos (no tf ops inside kernels, so no engine bookkeeping leaks).
+ * Training kernels for the tfjs wasm backend (tfjs 4.22.0 exactly: they use backend internals).
+ *
+ * - Missing in stock wasm: Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter/Input.
+ * - Faster: Conv2DBackpropInput (also conv2dTranspose's forward; sub-pixel for strides > 1),
+ *   BatchMatMul with transposes, Sum over leading axes (bias gradients), LeakyRelu (and its
+ *   gradient), Identity/Cast without copies.
+ * - Correct: MaxPoolGrad and MaxPoolWithArgmax (stock start the max at FLT_MIN), forward convs
+ *   with dimRoundingMode 'ceil'/'round' (stock leave the extra row uninitialised).
+ * - FusedAdam: Adam with one fused update per variable (exported optimizer).
+ *
+ * Built by composing stock XNNPACK kernels on TensorInfos, or loops over the wasm heap where
+ * that is fastest; every intermediate is freed in a finally. No tf ops inside kernels, so no
+ * engine bookkeeping leaks.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
