@@ -25,6 +25,7 @@ import { catalogStore, useCatalogStore } from '../stores/catalogStore.ts';
 import {
   commitLiveEdit,
   currentDocument,
+  editDocument,
   editDocumentLive,
   editorStore,
   selectDocument,
@@ -127,7 +128,11 @@ export function Canvas() {
       }
     }
     if (sizesChanged) setSizesVersion((v) => v + 1);
-    if (moves.size > 0) editDocumentLive((d) => moveNodes(d, moves));
+    if (moves.size > 0) {
+      // Drags are one undo step (committed on drag stop); keyboard nudges are ordinary edits.
+      if (dragBase.current) editDocumentLive((d) => moveNodes(d, moves));
+      else editDocument((d) => moveNodes(d, moves), 'nudge');
+    }
     if (selection) setSelection(selection, editorStore.getState().selectedEdges);
   }, []);
 

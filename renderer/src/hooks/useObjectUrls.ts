@@ -1,15 +1,17 @@
-/** Object URLs for PNG bytes; the previous batch is revoked when the images change or unmount. */
-import { useEffect, useState } from 'react';
+/**
+ * Object URLs for PNG bytes, made during render (so a new preview shows in the same frame, not
+ * one render later) and revoked when the images change or the view unmounts.
+ */
+import { useEffect, useMemo } from 'react';
 import type { PreviewImage } from '../../../main/protocol/index.ts';
 
 export function useObjectUrls(images: readonly PreviewImage[]): string[] {
-  const [urls, setUrls] = useState<string[]>([]);
-  useEffect(() => {
-    const made = images.map((img) => URL.createObjectURL(new Blob([img.png as BlobPart], { type: 'image/png' })));
-    setUrls(made);
-    return () => {
-      for (const u of made) URL.revokeObjectURL(u);
-    };
-  }, [images]);
+  const urls = useMemo(() => images.map((img) => URL.createObjectURL(new Blob([img.png as BlobPart], { type: 'image/png' }))), [images]);
+  useEffect(
+    () => () => {
+      for (const u of urls) URL.revokeObjectURL(u);
+    },
+    [urls],
+  );
   return urls;
 }
