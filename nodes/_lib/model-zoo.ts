@@ -96,7 +96,9 @@ export function modelCacheRoot(): string {
 
 /** Cache folder for a model URL: readable prefix + hash of the URL. */
 export function cacheFolderFor(url: string, root = modelCacheRoot()): string {
-  const slug = url.replace(/^[a-z]+:\/\//i, '').replace(/\/model\.json([?#].*)?$/, '').replace(/[^a-zA-Z0-9._-]+/g, '_').slice(-60);
+  let slug = url.replace(/^[a-z]+:\/\//i, '').replace(/\/model\.json([?#].*)?$/, '').replace(/[^a-zA-Z0-9.-]+/g, '_');
+  // Keep the informative end (the model's name), starting at a word boundary.
+  if (slug.length > 60) slug = slug.slice(-60).replace(/^[^_]*_/, '');
   return join(root, `${slug}-${createHash('sha256').update(url).digest('hex').slice(0, 10)}`);
 }
 
