@@ -265,6 +265,13 @@ export function Canvas() {
         <MiniMap pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={2} />
         <Controls showInteractive={false} />
       </ReactFlow>
+      {nodes.length === 0 && (
+        <div className="dl-empty-hint" data-testid="empty-hint">
+          Drag a node from the palette, or double-click here to add one.
+          <br />
+          Open a pipeline with Ctrl+O; ? lists the shortcuts.
+        </div>
+      )}
     </div>
   );
 }
