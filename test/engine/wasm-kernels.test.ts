@@ -147,6 +147,9 @@ describe('wasm training kernels match the cpu backend', () => {
       [[2, 9, 9, 5], 3, 2, 'same'],
       [[1, 6, 6, 17], 3, 1, 'same'],
       [[2, 10, 6, 2], 2, 3, 'valid'],
+      // channels % 4 == 0: the SIMD 2x2 path
+      [[2, 8, 8, 4], 2, 2, 'valid'],
+      [[3, 6, 10, 8], 2, 2, 'same'],
     ];
     for (const [xs, filter, stride, pad] of cases) {
       const pool = (x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, filter, stride, pad);
@@ -262,11 +265,11 @@ describe('training on wasm', () => {
   it('FusedAdam follows tf.train.adam on wasm and on cpu', async () => {
     for (const backend of ['wasm', 'cpu'] as const) {
       await tf.setBackend(backend);
-      const start = values(300, 11);
+      const start = values(310, 11); // not a multiple of 4: SIMD body plus JS tail
       const run = (optimizer: tf.Optimizer) => {
-        const w = tf.tidy(() => tf.variable(tf.tensor(start, [30, 10])));
+        const w = tf.tidy(() => tf.variable(tf.tensor(start, [31, 10])));
         for (let i = 0; i < 20; i++) {
-          const g = tf.tensor(values(300, 100 + i), [30, 10]);
+          const g = tf.tensor(values(310, 100 + i), [31, 10]);
           optimizer.applyGradients({ [w.name]: g });
           g.dispose();
         }

@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { heapAddress, simdKernels } from './simd.ts';
 
 const KERNEL = 'DlflowFusedAdamUpdate';
 
@@ -52,7 +53,14 @@ function fusedAdamKernel({
   const c1 = 1 - b1;
   const c2 = 1 - b2;
   const n = o.length;
-  for (let i = 0; i < n; i++) {
+  // SIMD over the multiple-of-4 prefix, JS for the rest.
+  const simd = n >= 4 ? simdKernels(backend) : undefined;
+  const head = simd ? n - (n % 4) : 0;
+  if (simd) {
+    const at = (t: tf.TensorInfo) => heapAddress(backend, t);
+    simd.adam(at(x), at(g), at(m), at(v), at(out), head * 4, lr, b1, b2, eps, k1, k2);
+  }
+  for (let i = head; i < n; i++) {
     const gi = gs[i];
     const mi = b1 * ms[i] + c1 * gi;
     const vi = b2 * vs[i] + c2 * gi * gi;

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { heapF32, type Scratch, type TensorInfo, withScratch } from './kernel-utils.ts';
+import { heapAddress, simdKernels } from './simd.ts';
 
 type Shape4 = [number, number, number, number];
 
@@ -111,6 +112,12 @@ function tiledMaxPoolGrad(
   const ys = heapF32(backend, y);
   const gs = heapF32(backend, dy);
   const rowLen = wo * fw * c;
+  const fast = fh === 2 && fw === 2 && c % 4 === 0 ? simdKernels(backend) : undefined;
+  if (fast) {
+    const at = (t: TensorInfo) => heapAddress(backend, t);
+    fast.maxPoolGrad2x2(at(x), at(y), at(dy), at(out), rows, wo, c * 4);
+    return out;
+  }
   if (fh === 2 && fw === 2) {
     for (let r = 0; r < rows; r++) {
       for (let ow = 0; ow < wo; ow++) {

@@ -1,0 +1,222 @@
+/**
+ * Hand-assembled WebAssembly SIMD loops that run directly on the tfjs wasm heap (the module
+ * imports the backend's own WebAssembly.Memory), for element-wise work where plain JS loops are
+ * ~10x slower than SIMD and no stock kernel fits. No toolchain is needed: the bytes are emitted
+ * below. If this engine cannot compile SIMD, `simdKernels` returns undefined and callers keep
+ * their JS loops.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const str = (s: string) => [...uleb(s.length), ...Array.from(s, (ch) => ch.charCodeAt(0))];
+const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
+const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
+
+// Instructions.
+const get = (i: number) => [0x20, ...uleb(i)];
+const set = (i: number) => [0x21, ...uleb(i)];
+const i32 = (n: number) => [0x41, ...sleb(n)];
+const add = [0x6a];
+const mul = [0x6c];
+const ltU = [0x49];
+const loop = [0x03, 0x40];
+const end = [0x0b];
+const brIf = (depth: number) => [0x0d, ...uleb(depth)];
+const simd = (op: number) => [0xfd, ...uleb(op)];
+const load = [...simd(0x00), 0x00, 0x00]; // v128.load align=1 offset=0
+const store = [...simd(0x0b), 0x00, 0x00];
+const f32x4Eq = simd(0x41);
+const vNot = simd(0x4d);
+const vAnd = simd(0x4e);
+const vAndNot = simd(0x4f);
+const f32x4Add = simd(0xe4);
+const f32x4Sub = simd(0xe5);
+const f32x4Mul = simd(0xe6);
+const f32x4Div = simd(0xe7);
+const f32x4Sqrt = simd(0xe3);
+const f32x4Splat = simd(0x13);
+const f32Const = (v: number) => [0x43, ...new Uint8Array(new Float32Array([v]).buffer)];
+
+interface Fn {
+  name: string;
+  locals: [number, number][];
+  code: number[];
+}
+
+/**
+ * maxPoolGrad2x2(x, y, dy, dx, rows, wo, cBytes): for 2x2/stride-2 windows, each dx element gets
+ * dy where it is the first (row-major) element equal to the pooled max y, else 0. Byte pointers;
+ * cBytes = channels * 4 (channels % 4 == 0). Locals: r 7, ow 8, k 9, o 10, p 11, rowBytes 12,
+ * v 13, g 14, rem 15, m 16.
+ */
+function maxPoolGrad2x2(): Fn {
+  const [X, Y, DY, DX, ROWS, WO, CB, R, OW, K, O, P, RB, V, G, REM, M] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
+  const at = (base: number, extra: number[]) => [...get(base), ...get(P), ...add, ...extra, ...get(K), ...add];
+  const xAt = (extra: number[]) => at(X, extra);
+  const dxAt = (extra: number[]) => at(DX, extra);
+  const position = (extra: number[], first: boolean, last: boolean) => [
+    ...dxAt(extra),
+    ...xAt(extra),
+    ...load,
+    ...get(V),
+    ...f32x4Eq,
+    ...(first ? [] : [...get(REM), ...vAnd]),
+    ...set(M),
+    ...get(G),
+    ...get(M),
+    ...vAnd,
+    ...store,
+    ...(last ? [] : first ? [...get(M), ...vNot, ...set(REM)] : [...get(REM), ...get(M), ...vAndNot, ...set(REM)]),
+  ];
+  const code = [
+    // rowBytes = wo * 2 * cBytes
+    ...get(WO), ...get(CB), ...mul, ...i32(2), ...mul, ...set(RB),
+    ...i32(0), ...set(R), ...i32(0), ...set(O), ...i32(0), ...set(P),
+    ...loop,
+    ...i32(0), ...set(OW),
+    ...loop,
+    ...i32(0), ...set(K),
+    ...loop,
+    ...get(Y), ...get(O), ...add, ...get(K), ...add, ...load, ...set(V),
+    ...get(DY), ...get(O), ...add, ...get(K), ...add, ...load, ...set(G),
+    ...position([], true, false),
+    ...position([...get(CB), ...add], false, false),
+    ...position([...get(RB), ...add], false, false),
+    ...position([...get(RB), ...add, ...get(CB), ...add], false, true),
+    ...get(K), ...i32(16), ...add, ...set(K),
+    ...get(K), ...get(CB), ...ltU, ...brIf(0),
+    ...end,
+    ...get(O), ...get(CB), ...add, ...set(O),
+    ...get(P), ...get(CB), ...i32(2), ...mul, ...add, ...set(P),
+    ...get(OW), ...i32(1), ...add, ...set(OW),
+    ...get(OW), ...get(WO), ...ltU, ...brIf(0),
+    ...end,
+    ...get(P), ...get(RB), ...add, ...set(P),
+    ...get(R), ...i32(1), ...add, ...set(R),
+    ...get(R), ...get(ROWS), ...ltU, ...brIf(0),
+    ...end,
+  ];
+  return { name: 'maxPoolGrad2x2', locals: [[6, I32], [4, V128]], code };
+}
+
+/**
+ * adam(x, g, m, v, out, bytes, lr, b1, b2, eps, k1, k2) over float32 arrays (bytes % 16 == 0):
+ * m = b1 m + (1-b1) g; v = b2 v + (1-b2) g²; out = x - lr (m k1) / (sqrt(v k2) + eps), in f32
+ * like tf.train.adam. Pointers are i32 byte addresses, the six scalars f32. Locals: i 12, v128s after.
+ */
+function adam(): Fn {
+  const [X, G, Mm, Vv, OUT, BYTES, LR, B1, B2, EPS, K1, K2, I] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+  const [SLR, SB1, SB2, SC1, SC2, SEPS, SK1, SK2, GV, MV, VV] = [13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23];
+  const splat = (from: number[], to: number) => [...from, ...f32x4Splat, ...set(to)];
+  const ptr = (base: number) => [...get(base), ...get(I), ...add];
+  const code = [
+    ...splat(get(LR), SLR),
+    ...splat(get(B1), SB1),
+    ...splat(get(B2), SB2),
+    ...splat([...f32Const(1), ...get(B1), 0x93], SC1), // f32.sub
+    ...splat([...f32Const(1), ...get(B2), 0x93], SC2),
+    ...splat(get(EPS), SEPS),
+    ...splat(get(K1), SK1),
+    ...splat(get(K2), SK2),
+    ...i32(0), ...set(I),
+    ...loop,
+    ...ptr(G), ...load, ...set(GV),
+    // m' = b1 m + c1 g
+    ...ptr(Mm), ...load, ...get(SB1), ...f32x4Mul, ...get(SC1), ...get(GV), ...f32x4Mul, ...f32x4Add, ...set(MV),
+    // v' = b2 v + c2 g g
+    ...ptr(Vv), ...load, ...get(SB2), ...f32x4Mul, ...get(SC2), ...get(GV), ...f32x4Mul, ...get(GV), ...f32x4Mul, ...f32x4Add, ...set(VV),
+    ...ptr(Mm), ...get(MV), ...store,
+    ...ptr(Vv), ...get(VV), ...store,
+    // out = x - lr * (m' k1) / (sqrt(v' k2) + eps)
+    ...ptr(OUT),
+    ...ptr(X), ...load,
+    ...get(SLR), ...get(MV), ...get(SK1), ...f32x4Mul, ...f32x4Mul,
+    ...get(VV), ...get(SK2), ...f32x4Mul, ...f32x4Sqrt, ...get(SEPS), ...f32x4Add,
+    ...f32x4Div,
+    ...f32x4Sub,
+    ...store,
+    ...get(I), ...i32(16), ...add, ...set(I),
+    ...get(I), ...get(BYTES), ...ltU, ...brIf(0),
+    ...end,
+  ];
+  return { name: 'adam', locals: [[1, I32], [11, V128]], code };
+}
+
+const F32 = 0x7d;
+
+function assemble(fns: Fn[], paramTypes: number[][]): Uint8Array<ArrayBuffer> {
+  const types = fns.map((_, i) => [0x60, ...vec(paramTypes[i].map((t) => [t])), 0x00]);
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, vec(types)),
+    ...section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x00, 0x01]])),
+    ...section(3, vec(fns.map((_, i) => uleb(i)))),
+    ...section(7, vec(fns.map((f, i) => [...str(f.name), 0x00, ...uleb(i)]))),
+    ...section(
+      10,
+      vec(
+        fns.map((f) => {
+          const body = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...f.code, ...end];
+          return [...uleb(body.length), ...body];
+        }),
+      ),
+    ),
+  ];
+  return new Uint8Array(bytes);
+}
+
+export interface SimdKernels {
+  maxPoolGrad2x2(x: number, y: number, dy: number, dx: number, rows: number, wo: number, cBytes: number): void;
+  adam(x: number, g: number, m: number, v: number, out: number, bytes: number, lr: number, b1: number, b2: number, eps: number, k1: number, k2: number): void;
+}
+
+const cache = new WeakMap<object, SimdKernels | null>();
+
+/** The SIMD loops bound to this backend's heap, or undefined where SIMD is unavailable. */
+export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: WebAssembly.Memory } }).asm?.memory;
+  if (!memory) return undefined;
+  let kernels = cache.get(memory);
+  if (kernels === undefined) {
+    try {
+      const binary = assemble([maxPoolGrad2x2(), adam()], [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)]]);
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
+      kernels = instance.exports as unknown as SimdKernels;
+    } catch {
+      kernels = null;
+    }
+    cache.set(memory, kernels);
+  }
+  return kernels ?? undefined;
+}
+
+/** Byte address of a tensor's data on the wasm heap. */
+export function heapAddress(backend: BackendWasm, info: { dataId: object }): number {
+  return (backend.dataIdMap.get(info.dataId) as unknown as { memoryOffset: number }).memoryOffset;
+}
