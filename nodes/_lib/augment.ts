@@ -116,7 +116,10 @@ function onPicked(x: tf.Tensor4D, values: Float32Array, identity: number, fn: (s
   const data = x.dataSync() as Float32Array;
   const subData = new Float32Array(idx.length * per);
   idx.forEach((i, k) => subData.set(data.subarray(i * per, (i + 1) * per), k * per));
-  const done = tf.tidy(() => fn(tf.tensor4d(subData, [idx.length, h, w, c]), Float32Array.from(idx, (i) => values[i])).dataSync() as Float32Array);
+  // tidy must return the tensor, not its data: tidy walks a returned typed array element by element.
+  const result = tf.tidy(() => fn(tf.tensor4d(subData, [idx.length, h, w, c]), Float32Array.from(idx, (i) => values[i])));
+  const done = result.dataSync() as Float32Array;
+  result.dispose();
   const full = Float32Array.from(data);
   idx.forEach((i, k) => full.set(done.subarray(k * per, (k + 1) * per), i * per));
   return tf.tensor4d(full, x.shape);
@@ -581,11 +584,12 @@ export function augmentPreview(d: Dataset, steps: readonly AugmentStep[], seed: 
   columns.push(picked.map((_, k) => original.subarray(k * h * w * c, (k + 1) * h * w * c)));
   for (let j = 0; j < nDraws; j++) {
     const random = createRandom(hashString(`augment-preview:${seed}:${j}`));
-    const bytes = tf.tidy(() => {
+    const t = tf.tidy(() => {
       const x = tf.tensor4d(Float32Array.from(original, (v) => v / 255), [picked.length, h, w, c]);
-      return applyChain(x, steps, random).mul(255).round().clipByValue(0, 255).dataSync();
+      return applyChain(x, steps, random).mul(255).round().clipByValue(0, 255);
     });
-    const u8 = Uint8Array.from(bytes);
+    const u8 = Uint8Array.from(t.dataSync());
+    t.dispose();
     columns.push(picked.map((_, k) => u8.subarray(k * h * w * c, (k + 1) * h * w * c)));
   }
   const images: ImageGridPreview['images'] = [];

@@ -51,9 +51,10 @@ export const materialiseAugmentations = defineNode({
         const px = dataset.store.read(sources);
         const aug = tf.tidy(() => {
           const x = tf.tensor4d(Float32Array.from(px, (v) => v / 255), [sources.length, h, w, c]);
-          return applyChain(x, steps, random).mul(255).round().clipByValue(0, 255).dataSync();
+          return applyChain(x, steps, random).mul(255).round().clipByValue(0, 255);
         });
-        out.set(Uint8Array.from(aug), nOrig * per);
+        out.set(Uint8Array.from(aug.dataSync()), nOrig * per);
+        aug.dispose();
       }
       return out;
     };

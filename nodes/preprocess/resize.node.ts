@@ -11,7 +11,7 @@ import { createStoreFrom, readRange, storeSources } from '../_lib/image-io.ts';
 export function resizePixels(px: Uint8Array, from: ImageShape, n: number, to: { height: number; width: number }, fit: string): Uint8Array {
   const [h0, w0, c] = from;
   const { height: h, width: w } = to;
-  return tf.tidy(() => {
+  const out = tf.tidy(() => {
     const x = tf.tensor4d(px, [n, h0, w0, c], 'int32').toFloat();
     let y: tf.Tensor4D;
     if (fit === 'crop') {
@@ -31,8 +31,12 @@ export function resizePixels(px: Uint8Array, from: ImageShape, n: number, to: { 
       const left = Math.floor((w - iw) / 2);
       y = tf.pad(inner, [[0, 0], [top, h - ih - top], [left, w - iw - left], [0, 0]]);
     } else y = tf.image.resizeBilinear(x, [h, w], true);
-    return Uint8Array.from(y.round().clipByValue(0, 255).dataSync());
+    return y.round().clipByValue(0, 255);
   });
+  // Read outside tidy: tidy walks a returned typed array element by element.
+  const bytes = Uint8Array.from(out.dataSync());
+  out.dispose();
+  return bytes;
 }
 
 export const resize = defineNode({
