@@ -89,6 +89,9 @@ describe('wasm training kernels match the cpu backend', () => {
     [[2, 8, 8, 1], [3, 3, 1, 12], 1, 'same'],
     [[2, 9, 9, 2], [2, 2, 2, 9], 2, 'valid'],
     [[2, 9, 9, 1], [3, 3, 1, 10], 2, 'same'],
+    // channels % 4 == 0 (multiplier 1: the SIMD depthwise filter-gradient path)
+    [[2, 9, 9, 8], [3, 3, 8, 4], 2, 'same'],
+    [[2, 7, 7, 4], [3, 3, 4, 4], 1, 'same'],
     // pointwise convs (MobileNet): a plain product, packing the smaller operand
     [[2, 5, 5, 4], [1, 1, 4, 9], 1, 'same'],
     [[2, 5, 5, 9], [1, 1, 9, 4], 1, 'valid'],
@@ -213,37 +216,42 @@ describe('wasm training kernels match the cpu backend', () => {
   });
 
   it('depthwise filter gradient kernel with dilations (the op only allows 1; cpu ignores them)', async () => {
-    const [n, h, w, c, m, f, d, pad] = [2, 9, 9, 3, 2, 3, 2, 2];
-    const x = values(n * h * w * c, 3);
-    const dy = values(n * h * w * c * m, 4);
-    await tf.setBackend('wasm');
-    const got = tf.tidy(() => {
-      const out = tf.engine().runKernel(
-        'DepthwiseConv2dNativeBackpropFilter',
-        { x: tf.tensor(x, [n, h, w, c]), dy: tf.tensor(dy, [n, h, w, c * m]) },
-        { strides: 1, dilations: d, pad: 'same', filterShape: [f, f, c, m] },
-      ) as tf.Tensor;
-      return out.dataSync() as Float32Array;
-    });
-    await tf.setBackend('cpu');
-    // Direct sum: dW[i,j,k,q] = sum over n, output pixel of x(pixel + tap * dilation - pad)[k] * dy[k*m+q].
-    let err = 0;
-    for (let i = 0; i < f; i++)
-      for (let j = 0; j < f; j++)
-        for (let k = 0; k < c; k++)
-          for (let q = 0; q < m; q++) {
-            let want = 0;
-            for (let b = 0; b < n; b++)
-              for (let oh = 0; oh < h; oh++)
-                for (let ow = 0; ow < w; ow++) {
-                  const ih = oh + i * d - pad;
-                  const iw = ow + j * d - pad;
-                  if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
-                  want += x[((b * h + ih) * w + iw) * c + k] * dy[((b * h + oh) * w + ow) * c * m + k * m + q];
-                }
-            err = Math.max(err, Math.abs(want - got[((i * f + j) * c + k) * m + q]));
-          }
-    expect(err).toBeLessThan(1e-4);
+    for (const [c, m] of [
+      [3, 2],
+      [4, 1],
+    ]) {
+      const [n, h, w, f, d, pad] = [2, 9, 9, 3, 2, 2];
+      const x = values(n * h * w * c, 3);
+      const dy = values(n * h * w * c * m, 4);
+      await tf.setBackend('wasm');
+      const got = tf.tidy(() => {
+        const out = tf.engine().runKernel(
+          'DepthwiseConv2dNativeBackpropFilter',
+          { x: tf.tensor(x, [n, h, w, c]), dy: tf.tensor(dy, [n, h, w, c * m]) },
+          { strides: 1, dilations: d, pad: 'same', filterShape: [f, f, c, m] },
+        ) as tf.Tensor;
+        return out.dataSync() as Float32Array;
+      });
+      await tf.setBackend('cpu');
+      // Direct sum: dW[i,j,k,q] = sum over n, output pixel of x(pixel + tap * dilation - pad)[k] * dy[k*m+q].
+      let err = 0;
+      for (let i = 0; i < f; i++)
+        for (let j = 0; j < f; j++)
+          for (let k = 0; k < c; k++)
+            for (let q = 0; q < m; q++) {
+              let want = 0;
+              for (let b = 0; b < n; b++)
+                for (let oh = 0; oh < h; oh++)
+                  for (let ow = 0; ow < w; ow++) {
+                    const ih = oh + i * d - pad;
+                    const iw = ow + j * d - pad;
+                    if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
+                    want += x[((b * h + ih) * w + iw) * c + k] * dy[((b * h + oh) * w + ow) * c * m + k * m + q];
+                  }
+              err = Math.max(err, Math.abs(want - got[((i * f + j) * c + k) * m + q]));
+            }
+      expect(err, `channels ${c} multiplier ${m}`).toBeLessThan(1e-4);
+    }
   });
 
   it('rejects NCHW data with a clear message and leaks nothing', async () => {

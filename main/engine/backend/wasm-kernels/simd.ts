@@ -170,6 +170,56 @@ function adam(): Fn {
 
 const F32 = 0x7d;
 
+/**
+ * tapCorrelate(x, dy, acc, n, h, w, cBytes, ho, wo, sh, sw, offH, offW, oh0, oh1, ow0, ow1):
+ * acc[c] += sum over batch b and output pixels (oh in [oh0,oh1), ow in [ow0,ow1)) of
+ * x[b, oh*sh + offH, ow*sw + offW, c] * dy[b, oh, ow, c] — one tap of a depthwise filter
+ * gradient (multiplier 1). The caller clips the ranges so every x pixel is inside the image.
+ * Locals: b 17, oh 18, ow 19, k 20, xp 21, dp 22.
+ */
+function tapCorrelate(): Fn {
+  const [X, DY, ACC, N, H, W, CB, HO, WO, SH, SW, OFFH, OFFW, OH0, OH1, OW0, OW1] = Array.from({ length: 17 }, (_, i) => i);
+  const [B, OH, OW, K, XP, DP] = [17, 18, 19, 20, 21, 22];
+  const code = [
+    ...i32(0), ...set(B),
+    ...loop,
+    ...get(OH0), ...set(OH),
+    ...loop,
+    ...get(OW0), ...set(OW),
+    ...loop,
+    // xp = x + ((b*h + oh*sh + offH) * w + ow*sw + offW) * cBytes
+    ...get(X),
+    ...get(B), ...get(H), ...mul, ...get(OH), ...get(SH), ...mul, ...add, ...get(OFFH), ...add,
+    ...get(W), ...mul, ...get(OW), ...get(SW), ...mul, ...add, ...get(OFFW), ...add,
+    ...get(CB), ...mul, ...add, ...set(XP),
+    // dp = dy + ((b*ho + oh) * wo + ow) * cBytes
+    ...get(DY),
+    ...get(B), ...get(HO), ...mul, ...get(OH), ...add, ...get(WO), ...mul, ...get(OW), ...add,
+    ...get(CB), ...mul, ...add, ...set(DP),
+    ...i32(0), ...set(K),
+    ...loop,
+    ...get(ACC), ...get(K), ...add,
+    ...get(ACC), ...get(K), ...add, ...load,
+    ...get(XP), ...get(K), ...add, ...load,
+    ...get(DP), ...get(K), ...add, ...load,
+    ...f32x4Mul, ...f32x4Add,
+    ...store,
+    ...get(K), ...i32(16), ...add, ...set(K),
+    ...get(K), ...get(CB), ...ltU, ...brIf(0),
+    ...end,
+    ...get(OW), ...i32(1), ...add, ...set(OW),
+    ...get(OW), ...get(OW1), ...ltU, ...brIf(0),
+    ...end,
+    ...get(OH), ...i32(1), ...add, ...set(OH),
+    ...get(OH), ...get(OH1), ...ltU, ...brIf(0),
+    ...end,
+    ...get(B), ...i32(1), ...add, ...set(B),
+    ...get(B), ...get(N), ...ltU, ...brIf(0),
+    ...end,
+  ];
+  return { name: 'tapCorrelate', locals: [[6, I32]], code };
+}
+
 function assemble(fns: Fn[], paramTypes: number[][]): Uint8Array<ArrayBuffer> {
   const types = fns.map((_, i) => [0x60, ...vec(paramTypes[i].map((t) => [t])), 0x00]);
   const bytes = [
@@ -193,6 +243,10 @@ function assemble(fns: Fn[], paramTypes: number[][]): Uint8Array<ArrayBuffer> {
 
 export interface SimdKernels {
   maxPoolGrad2x2(x: number, y: number, dy: number, dx: number, rows: number, wo: number, cBytes: number): void;
+  tapCorrelate(
+    x: number, dy: number, acc: number, n: number, h: number, w: number, cBytes: number, ho: number, wo: number,
+    sh: number, sw: number, offH: number, offW: number, oh0: number, oh1: number, ow0: number, ow1: number,
+  ): void;
   adam(x: number, g: number, m: number, v: number, out: number, bytes: number, lr: number, b1: number, b2: number, eps: number, k1: number, k2: number): void;
 }
 
@@ -205,7 +259,10 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   let kernels = cache.get(memory);
   if (kernels === undefined) {
     try {
-      const binary = assemble([maxPoolGrad2x2(), adam()], [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)]]);
+      const binary = assemble(
+        [maxPoolGrad2x2(), adam(), tapCorrelate()],
+        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32)],
+      );
       const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
       kernels = instance.exports as unknown as SimdKernels;
     } catch {
