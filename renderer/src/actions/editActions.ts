@@ -46,11 +46,19 @@ export function deleteNodes(ids: Iterable<string>, edges: Iterable<string> = [])
   editDocument((doc) => removeElements(doc, ids, edges));
 }
 
-/** The selection as clipboard text, or undefined when nothing is selected. */
+let lastCopied: string | undefined;
+
+/** The last text copied from this editor (where the system clipboard is unavailable). */
+export function lastCopiedText(): string | undefined {
+  return lastCopied;
+}
+
+/** The selection as clipboard text (also remembered), or undefined when nothing is selected. */
 export function copySelectionText(): string | undefined {
   const s = editorStore.getState();
   if (s.selectedNodes.size === 0) return undefined;
-  return clipboardText(copySelection(s.history.present, s.selectedNodes));
+  lastCopied = clipboardText(copySelection(s.history.present, s.selectedNodes));
+  return lastCopied;
 }
 
 /** Pastes clipboard text; returns false when it holds no nodes. */

@@ -230,6 +230,24 @@ export function Canvas() {
     [rf],
   );
 
+  const onNodeContextMenu = useCallback(
+    (e: ReactMouseEvent, node: FlowNodeType) => {
+      e.preventDefault();
+      // Acting on a node outside the selection acts on that node alone.
+      if (!editorStore.getState().selectedNodes.has(node.id)) setSelection([node.id]);
+      openDialog({ kind: 'context-menu', screen: { x: e.clientX, y: e.clientY }, flow: rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }), nodeId: node.id });
+    },
+    [rf],
+  );
+
+  const onPaneContextMenu = useCallback(
+    (e: ReactMouseEvent | MouseEvent) => {
+      e.preventDefault();
+      openDialog({ kind: 'context-menu', screen: { x: e.clientX, y: e.clientY }, flow: rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }) });
+    },
+    [rf],
+  );
+
   const minimapColor = useCallback((n: FlowNodeType) => {
     const schema = catalogStore.getState().index.byId.get(n.data.node.type);
     return schema ? categoryColor(schema.category) : '#666';
@@ -249,6 +267,8 @@ export function Canvas() {
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
         onMoveEnd={onMoveEnd}
+        onNodeContextMenu={onNodeContextMenu}
+        onPaneContextMenu={onPaneContextMenu}
         deleteKeyCode={null}
         zoomOnDoubleClick={false}
         selectionKeyCode="Shift"

@@ -1,14 +1,15 @@
 /** Modal dialogs: open, save as, help, quick-add, large preview, recovery, messages. */
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { openPath, restoreRecovery, saveTo } from '../actions/documentActions.ts';
-import { addNodeOfType, connectWire } from '../actions/editActions.ts';
+import { addNodeOfType, connectWire, copySelectionText, deleteSelection, duplicateSelection, lastCopiedText, pasteText, selectAll } from '../actions/editActions.ts';
+import { runToSelected } from '../actions/runActions.ts';
 import { SHORTCUTS } from '../hooks/useKeyboardShortcuts.ts';
 import { compatibleNodes, matchesSearch } from '../model/catalog.ts';
 import { clearRecovery, readRecent } from '../model/recent.ts';
 import { useCatalogStore } from '../stores/catalogStore.ts';
 import { editorStore, useEditorStore } from '../stores/editorStore.ts';
 import { useRunStore } from '../stores/runStore.ts';
-import { closeDialog, uiStore, useUiStore, type Dialog, type QuickAddRequest } from '../stores/uiStore.ts';
+import { closeDialog, openDialog, uiStore, useUiStore, type Dialog, type QuickAddRequest } from '../stores/uiStore.ts';
 import { PreviewView } from './previews/PreviewViews.tsx';
 import { firstLine } from './Palette.tsx';
 
@@ -146,6 +147,38 @@ function QuickAdd({ request }: { request: QuickAddRequest }) {
   );
 }
 
+function ContextMenu({ dialog }: { dialog: Extract<Dialog, { kind: 'context-menu' }> }) {
+  const act = (fn: () => void) => () => {
+    closeDialog();
+    fn();
+  };
+  const items: { label: string; testId: string; run: () => void; disabled?: boolean }[] = dialog.nodeId
+    ? [
+        { label: 'Run to here', testId: 'menu-run-to', run: () => void runToSelected() },
+        { label: 'Duplicate (Ctrl+D)', testId: 'menu-duplicate', run: duplicateSelection },
+        { label: 'Copy (Ctrl+C)', testId: 'menu-copy', run: () => void copySelectionText() },
+        { label: 'Delete (Del)', testId: 'menu-delete', run: deleteSelection },
+      ]
+    : [
+        { label: 'Add node…', testId: 'menu-add', run: () => openDialog({ kind: 'quick-add', request: { screen: dialog.screen, flow: dialog.flow } }) },
+        { label: 'Paste here', testId: 'menu-paste', run: () => void pasteText(lastCopiedText() ?? '', dialog.flow), disabled: !lastCopiedText() },
+        { label: 'Select all (Ctrl+A)', testId: 'menu-select-all', run: selectAll },
+      ];
+  return (
+    <div className="dl-modal-backdrop clear" onMouseDown={(e) => e.target === e.currentTarget && closeDialog()} onContextMenu={(e) => e.preventDefault()}>
+      <ul className="dl-context-menu" style={{ left: Math.min(dialog.screen.x, window.innerWidth - 200), top: Math.min(dialog.screen.y, window.innerHeight - 160) }} role="menu" data-testid="context-menu">
+        {items.map((i) => (
+          <li key={i.testId}>
+            <button type="button" role="menuitem" data-testid={i.testId} disabled={i.disabled} onClick={act(i.run)}>
+              {i.label}
+            </button>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
 function LargePreview({ nodeId, kind }: { nodeId: string; kind: Extract<Dialog, { kind: 'preview' }>['preview'] }) {
   const payload = useRunStore((s) => s.nodes[nodeId]?.previews[kind]);
   const label = useEditorStore((s) => s.history.present.nodes.find((n) => n.id === nodeId)?.label ?? nodeId);
@@ -230,6 +263,8 @@ export function Dialogs() {
           </div>
         </Modal>
       );
+    case 'context-menu':
+      return <ContextMenu dialog={dialog} />;
     case 'message':
       return (
         <Modal title={dialog.title} testId="message-dialog">

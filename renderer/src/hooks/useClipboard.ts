@@ -4,11 +4,9 @@
  * memory covers environments where clipboardData is unavailable.
  */
 import { useEffect } from 'react';
-import { copySelectionText, deleteSelection, pasteText } from '../actions/editActions.ts';
+import { copySelectionText, deleteSelection, lastCopiedText, pasteText } from '../actions/editActions.ts';
 import { uiStore } from '../stores/uiStore.ts';
 import { isTyping } from './useKeyboardShortcuts.ts';
-
-let memory: string | undefined;
 
 export function useClipboard(): void {
   useEffect(() => {
@@ -16,7 +14,6 @@ export function useClipboard(): void {
       if (isTyping(e.target) || uiStore.getState().dialog) return;
       const text = copySelectionText();
       if (!text) return;
-      memory = text;
       e.clipboardData?.setData('text/plain', text);
       e.preventDefault();
     };
@@ -27,7 +24,7 @@ export function useClipboard(): void {
     };
     const onPaste = (e: ClipboardEvent) => {
       if (isTyping(e.target) || uiStore.getState().dialog) return;
-      const text = e.clipboardData?.getData('text/plain') || memory;
+      const text = e.clipboardData?.getData('text/plain') || lastCopiedText();
       if (text && pasteText(text)) e.preventDefault();
     };
     document.addEventListener('copy', onCopy);

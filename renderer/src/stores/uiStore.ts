@@ -17,7 +17,8 @@ export type Dialog =
   | { kind: 'quick-add'; request: QuickAddRequest }
   | { kind: 'preview'; nodeId: string; preview: PreviewKind }
   | { kind: 'recover'; copy: RecoveryCopy }
-  | { kind: 'message'; title: string; body: string };
+  | { kind: 'message'; title: string; body: string }
+  | { kind: 'context-menu'; screen: { x: number; y: number }; flow: { x: number; y: number }; nodeId?: string };
 
 export interface UiState {
   dialog?: Dialog;
