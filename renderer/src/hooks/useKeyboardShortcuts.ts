@@ -23,6 +23,7 @@ export const SHORTCUTS: { keys: string; description: string }[] = [
   { keys: 'F', description: 'Fit the pipeline in view' },
   { keys: 'Ctrl+J', description: 'Toggle the raw JSON view' },
   { keys: 'Double-click canvas', description: 'Quick-add a node' },
+  { keys: 'Right-click', description: 'Node menu (run to here, duplicate, copy, delete) or canvas menu (add, paste here)' },
   { keys: 'Shift+drag', description: 'Box-select' },
   { keys: 'Ctrl+click', description: 'Add to / remove from the selection' },
   { keys: '?', description: 'This help' },
