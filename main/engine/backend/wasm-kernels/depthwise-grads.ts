@@ -4,9 +4,9 @@
  * - Input gradient: a depthwise convolution of the output gradient (zero-dilated by the forward
  *   stride when it is > 1) with the spatially reversed filter; with a channel multiplier m > 1 the
  *   m per-channel results are then summed (stock Sum over the innermost axis).
- * - Filter gradient: batch moved into the channel axis ([1,H,W,N*C]) and convolved depthwise
- *   with the transposed output gradient as filter ([Ho,Wo,N*C,m], dilated by the forward stride);
- *   the N partial filters are then summed. No im2col buffer, exactly the needed multiply-adds.
+ * - Filter gradient: per filter tap, the sum over batch and pixels of the input under that tap
+ *   times dy — one SIMD multiply-accumulate pass (multiplier 1, channels % 4 == 0), otherwise a
+ *   one-hot depthwise conv, a Multiply and a pooled sum.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
