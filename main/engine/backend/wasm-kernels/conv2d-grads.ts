@@ -21,6 +21,7 @@ import {
   view,
   withScratch,
 } from './kernel-utils.ts';
+import { heapAddress, simdKernels, tapRange } from './simd.ts';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];
@@ -78,6 +79,24 @@ export function convFilterGrad(
     const xT = s.call('Transpose', { x: view(x, [p, ci]) }, { perm: [1, 0] });
     const r = s.keep(s.call('BatchMatMul', { a: xT, b: view(dy, [p, co]) }, { transposeA: false, transposeB: false }));
     return view(r, [1, 1, ci, co]);
+  }
+  const simd = !pointwise && ci <= 4 && co % 4 === 0 ? simdKernels(s.backend) : undefined;
+  if (simd) {
+    // Few input channels (a first layer): per tap, one SIMD pass of x-scalar times dy-row updates.
+    const out = s.alloc([fh, fw, ci, co]);
+    heapF32(s.backend, out).fill(0);
+    const base = heapAddress(s.backend, out);
+    for (let i = 0; i < fh; i++)
+      for (let j = 0; j < fw; j++) {
+        const offH = i * dh - pt;
+        const offW = j * dw - pl;
+        const [oh0, oh1] = tapRange(offH, sh, h, ho);
+        const [ow0, ow1] = tapRange(offW, sw, w, wo);
+        if (oh1 <= oh0 || ow1 <= ow0) continue;
+        const acc = base + (i * fw + j) * ci * co * 4;
+        simd.tapOuter(heapAddress(s.backend, x), heapAddress(s.backend, dy), acc, x.shape[0], h, w, ci, co * 4, ho, wo, sh, sw, offH, offW, oh0, oh1, ow0, ow1);
+      }
+    return s.keep(out);
   }
   if (pointwise || ci * fh * fw < co) return s.keep(im2colFilterGrad(s, x, dy, info));
   // The trick conv must produce at least fh x fw taps; rows past what the forward conv read are

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { convInputGrad, flipFilter } from './conv2d-grads.ts';
 import { explicitPad, heapF32, pair, type TensorInfo, view, withScratch } from './kernel-utils.ts';
-import { heapAddress, simdKernels } from './simd.ts';
+import { heapAddress, simdKernels, tapRange } from './simd.ts';
 import { sumLeading } from './sum.ts';
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -81,16 +81,12 @@ export function depthwiseConv2dNativeBackpropFilter({ inputs, backend, attrs }: 
       const out = s.alloc([fh, fw, c, 1]);
       heapF32(backend, out).fill(0);
       const base = heapAddress(backend, out);
-      const range = (off: number, stride: number, size: number, outSize: number): [number, number] => [
-        Math.max(0, Math.ceil(-off / stride)),
-        Math.min(outSize, Math.floor((size - 1 - off) / stride) + 1),
-      ];
       for (let i = 0; i < fh; i++)
         for (let j = 0; j < fw; j++) {
           const offH = i * dh - pt;
           const offW = j * dw - pl;
-          const [oh0, oh1] = range(offH, sh, h, ho);
-          const [ow0, ow1] = range(offW, sw, w, wo);
+          const [oh0, oh1] = tapRange(offH, sh, h, ho);
+          const [ow0, ow1] = tapRange(offW, sw, w, wo);
           if (oh1 <= oh0 || ow1 <= ow0) continue;
           const acc = base + (i * fw + j) * c * 4;
           simd.tapCorrelate(heapAddress(backend, x), heapAddress(backend, dy), acc, nb, h, w, c * 4, ho, wo, sh, sw, offH, offW, oh0, oh1, ow0, ow1);

@@ -169,6 +169,64 @@ function adam(): Fn {
 }
 
 const F32 = 0x7d;
+const f32Load = [0x2a, 0x02, 0x00];
+
+/**
+ * tapOuter(x, dy, acc, n, h, w, ci, coBytes, ho, wo, sh, sw, offH, offW, oh0, oh1, ow0, ow1):
+ * acc[c, :] += sum over batch and output pixels of x[b, oh*sh + offH, ow*sw + offW, c] *
+ * dy[b, oh, ow, :] — one tap of a conv filter gradient for few input channels (the first layer
+ * of an image model). Locals: b 18, oh 19, ow 20, k 21, xp 22, dp 23, c 24, row 25, s 26 (v128).
+ */
+function tapOuter(): Fn {
+  const [X, DY, ACC, N, H, W, CI, COB, HO, WO, SH, SW, OFFH, OFFW, OH0, OH1, OW0, OW1] = Array.from({ length: 18 }, (_, i) => i);
+  const [B, OH, OW, K, XP, DP, C, ROW, S] = [18, 19, 20, 21, 22, 23, 24, 25, 26];
+  const code = [
+    ...i32(0), ...set(B),
+    ...loop,
+    ...get(OH0), ...set(OH),
+    ...loop,
+    ...get(OW0), ...set(OW),
+    ...loop,
+    // xp = x + ((b*h + oh*sh + offH) * w + ow*sw + offW) * ci * 4
+    ...get(X),
+    ...get(B), ...get(H), ...mul, ...get(OH), ...get(SH), ...mul, ...add, ...get(OFFH), ...add,
+    ...get(W), ...mul, ...get(OW), ...get(SW), ...mul, ...add, ...get(OFFW), ...add,
+    ...get(CI), ...mul, ...i32(4), ...mul, ...add, ...set(XP),
+    // dp = dy + ((b*ho + oh) * wo + ow) * coBytes
+    ...get(DY),
+    ...get(B), ...get(HO), ...mul, ...get(OH), ...add, ...get(WO), ...mul, ...get(OW), ...add,
+    ...get(COB), ...mul, ...add, ...set(DP),
+    ...i32(0), ...set(C),
+    ...get(ACC), ...set(ROW),
+    ...loop,
+    ...get(XP), ...get(C), ...i32(4), ...mul, ...add, ...f32Load, ...f32x4Splat, ...set(S),
+    ...i32(0), ...set(K),
+    ...loop,
+    ...get(ROW), ...get(K), ...add,
+    ...get(ROW), ...get(K), ...add, ...load,
+    ...get(S),
+    ...get(DP), ...get(K), ...add, ...load,
+    ...f32x4Mul, ...f32x4Add,
+    ...store,
+    ...get(K), ...i32(16), ...add, ...set(K),
+    ...get(K), ...get(COB), ...ltU, ...brIf(0),
+    ...end,
+    ...get(ROW), ...get(COB), ...add, ...set(ROW),
+    ...get(C), ...i32(1), ...add, ...set(C),
+    ...get(C), ...get(CI), ...ltU, ...brIf(0),
+    ...end,
+    ...get(OW), ...i32(1), ...add, ...set(OW),
+    ...get(OW), ...get(OW1), ...ltU, ...brIf(0),
+    ...end,
+    ...get(OH), ...i32(1), ...add, ...set(OH),
+    ...get(OH), ...get(OH1), ...ltU, ...brIf(0),
+    ...end,
+    ...get(B), ...i32(1), ...add, ...set(B),
+    ...get(B), ...get(N), ...ltU, ...brIf(0),
+    ...end,
+  ];
+  return { name: 'tapOuter', locals: [[8, I32], [1, V128]], code };
+}
 
 /**
  * tapCorrelate(x, dy, acc, n, h, w, cBytes, ho, wo, sh, sw, offH, offW, oh0, oh1, ow0, ow1):
@@ -247,6 +305,10 @@ export interface SimdKernels {
     x: number, dy: number, acc: number, n: number, h: number, w: number, cBytes: number, ho: number, wo: number,
     sh: number, sw: number, offH: number, offW: number, oh0: number, oh1: number, ow0: number, ow1: number,
   ): void;
+  tapOuter(
+    x: number, dy: number, acc: number, n: number, h: number, w: number, ci: number, coBytes: number, ho: number, wo: number,
+    sh: number, sw: number, offH: number, offW: number, oh0: number, oh1: number, ow0: number, ow1: number,
+  ): void;
   adam(x: number, g: number, m: number, v: number, out: number, bytes: number, lr: number, b1: number, b2: number, eps: number, k1: number, k2: number): void;
 }
 
@@ -260,8 +322,8 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   if (kernels === undefined) {
     try {
       const binary = assemble(
-        [maxPoolGrad2x2(), adam(), tapCorrelate()],
-        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32)],
+        [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter()],
+        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32)],
       );
       const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
       kernels = instance.exports as unknown as SimdKernels;
@@ -271,6 +333,11 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
     cache.set(memory, kernels);
   }
   return kernels ?? undefined;
+}
+
+/** Output-pixel range [first, end) whose tap offset `off` lands inside an input of `size`. */
+export function tapRange(off: number, stride: number, size: number, outSize: number): [number, number] {
+  return [Math.max(0, Math.ceil(-off / stride)), Math.min(outSize, Math.floor((size - 1 - off) / stride) + 1)];
 }
 
 /** Byte address of a tensor's data on the wasm heap. */
