@@ -282,58 +282,6 @@ function bilinearGather(x: tf.Tensor4D, sx: tf.Tensor2D, sy: tf.Tensor2D): tf.Te
 // Photometric
 
 const LUMA = [0.299, 0.587, 0.114];
-function luma(x: tf.Tensor4D): tf.Tensor4D {
-  if (x.shape[3] !== 3) return x;
-  return x.mul(tf.tensor1d(LUMA)).sum(3, true) as tf.Tensor4D;
-}
-
-function brightness(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const d = draws(x.shape[0], r, random, 0);
-  if (d.every((v) => v === 0)) return x.clone();
-  return tidy4(() => x.add(perImage(d)).clipByValue(0, 1));
-}
-
-function contrast(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const f = draws(x.shape[0], r, random, 1);
-  if (f.every((v) => v === 1)) return x.clone();
-  return tidy4(() => {
-    const mean = luma(x).mean([1, 2, 3], true);
-    return x.sub(mean).mul(perImage(f)).add(mean).clipByValue(0, 1);
-  });
-}
-
-function saturation(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const f = draws(x.shape[0], r, random, 1);
-  if (x.shape[3] !== 3 || f.every((v) => v === 1)) return x.clone();
-  return tidy4(() => {
-    const grey = luma(x);
-    return x.sub(grey).mul(perImage(f)).add(grey).clipByValue(0, 1);
-  });
-}
-
-/** Hue rotation by an angle (degrees) about the grey axis, in YIQ space: one 3x3 matrix per image. */
-function hue(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const deg = draws(n, r, random, 0);
-  if (c !== 3 || deg.every((v) => v === 0)) return x.clone();
-  const toYiq = [0.299, 0.587, 0.114, 0.596, -0.274, -0.322, 0.211, -0.523, 0.312];
-  const fromYiq = [1, 0.956, 0.621, 1, -0.272, -0.647, 1, -1.106, 1.703];
-  const mats = new Float32Array(n * 9);
-  for (let i = 0; i < n; i++) {
-    const a = (deg[i] * Math.PI) / 180;
-    const cs = Math.cos(a);
-    const sn = Math.sin(a);
-    const rot = [1, 0, 0, 0, cs, -sn, 0, sn, cs];
-    // M = fromYiq · rot · toYiq acting on column RGB; we multiply row vectors, so store M^T.
-    const m1 = new Array<number>(9).fill(0);
-    const m = new Array<number>(9).fill(0);
-    for (let a1 = 0; a1 < 3; a1++) for (let b = 0; b < 3; b++) for (let k = 0; k < 3; k++) m1[a1 * 3 + b] += rot[a1 * 3 + k] * toYiq[k * 3 + b];
-    for (let a1 = 0; a1 < 3; a1++) for (let b = 0; b < 3; b++) for (let k = 0; k < 3; k++) m[a1 * 3 + b] += fromYiq[a1 * 3 + k] * m1[k * 3 + b];
-    for (let a1 = 0; a1 < 3; a1++) for (let b = 0; b < 3; b++) mats[i * 9 + b * 3 + a1] = m[a1 * 3 + b];
-  }
-  return tidy4(() => tf.matMul(x.reshape([n, h * w, 3]), tf.tensor3d(mats, [n, 3, 3])).reshape([n, h, w, c]).clipByValue(0, 1) as tf.Tensor4D);
-}
-
 function noise(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   const s = draws(x.shape[0], r, random, 0);
   const seed = random.seed();
@@ -480,12 +428,100 @@ function night(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   });
 }
 
+export const COLOUR_KINDS = ['brightness', 'contrast', 'saturation', 'hue'] as const;
+export type ColourKind = (typeof COLOUR_KINDS)[number];
+export const isColour = (kind: string): kind is ColourKind => (COLOUR_KINDS as readonly string[]).includes(kind);
+const COLOUR_IDENTITY: Record<ColourKind, number> = { brightness: 0, contrast: 1, saturation: 1, hue: 0 };
+
+/** Row-major 3x3 matrix (acting on column RGB vectors) rotating hue by `deg` degrees in YIQ. */
+function hueMatrix(deg: number): number[] {
+  const toYiq = [0.299, 0.587, 0.114, 0.596, -0.274, -0.322, 0.211, -0.523, 0.312];
+  const fromYiq = [1, 0.956, 0.621, 1, -0.272, -0.647, 1, -1.106, 1.703];
+  const a = (deg * Math.PI) / 180;
+  const rot = [1, 0, 0, 0, Math.cos(a), -Math.sin(a), 0, Math.sin(a), Math.cos(a)];
+  return matMul3(fromYiq, matMul3(rot, toYiq));
+}
+function matMul3(a: number[], b: number[]): number[] {
+  const o = new Array<number>(9).fill(0);
+  for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) for (let k = 0; k < 3; k++) o[r * 3 + c] += a[r * 3 + k] * b[k * 3 + c];
+  return o;
+}
+
+/**
+ * Brightness, contrast, saturation and hue, in the given order, composed into one affine colour
+ * map per image (a CxC matrix and an offset): one batched matMul for the lot. Contrast pivots on
+ * the image's mean luma, tracked through the earlier ops; the result is clipped once, at the end.
+ */
+export function colour(x: tf.Tensor4D, ops: readonly (AugmentRange & { op: ColourKind })[], random: Random): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const vals = ops.map((o) => draws(n, o, random, COLOUR_IDENTITY[o.op]));
+  const active = ops.map((o, k) => (c === 3 || o.op === 'brightness' || o.op === 'contrast') && vals[k].some((v) => v !== COLOUR_IDENTITY[o.op]));
+  if (!active.some(Boolean)) return x.clone();
+  const meanT = tf.tidy(() => x.mean([1, 2]));
+  const means = meanT.dataSync();
+  meanT.dispose();
+  const mats = new Float32Array(n * c * c);
+  const offs = new Float32Array(n * c);
+  const luma = (v: number[]): number => (c === 3 ? LUMA[0] * v[0] + LUMA[1] * v[1] + LUMA[2] * v[2] : v[0]);
+  const apply = (m: number[], v: number[]): number[] => v.map((_, r) => v.reduce((s, vk, k) => s + m[r * c + k] * vk, 0));
+  for (let i = 0; i < n; i++) {
+    let M = c === 3 ? [1, 0, 0, 0, 1, 0, 0, 0, 1] : [1];
+    let b = new Array<number>(c).fill(0);
+    let mu = Array.from(means.subarray(i * c, (i + 1) * c));
+    ops.forEach((o, k) => {
+      if (!active[k]) return;
+      const v = vals[k][i];
+      switch (o.op) {
+        case 'brightness':
+          b = b.map((bk) => bk + v);
+          mu = mu.map((mk) => mk + v);
+          break;
+        case 'contrast': {
+          const m = luma(mu);
+          M = M.map((e) => e * v);
+          b = b.map((bk) => v * bk + (1 - v) * m);
+          mu = mu.map((mk) => v * mk + (1 - v) * m);
+          break;
+        }
+        case 'saturation':
+        case 'hue': {
+          const S = o.op === 'hue' ? hueMatrix(v) : [0, 1, 2, 3, 4, 5, 6, 7, 8].map((e) => (Math.floor(e / 3) === e % 3 ? v : 0) + (1 - v) * LUMA[e % 3]);
+          M = matMul3(S, M);
+          b = apply(S, b);
+          mu = apply(S, mu);
+          break;
+        }
+        default: {
+          const never: never = o.op;
+          throw new Error(`unknown colour op ${String(never)}`);
+        }
+      }
+    });
+    // Row vectors: y = x · M^T + b.
+    for (let r = 0; r < c; r++) for (let k = 0; k < c; k++) mats[i * c * c + k * c + r] = M[r * c + k];
+    offs.set(b, i * c);
+  }
+  return tidy4(() =>
+    tf.matMul(x.reshape([n, h * w, c]), tf.tensor3d(mats, [n, c, c])).add(tf.tensor3d(offs, [n, 1, c])).reshape([n, h, w, c]).clipByValue(0, 1),
+  );
+}
+
+/** Parses and validates a fused colour step's params. */
+export function colourOpsOf(params: Record<string, unknown>): (AugmentRange & { op: ColourKind })[] {
+  const ops = params.ops;
+  if (!Array.isArray(ops)) throw new Error('colour augmentation: ops must be a list');
+  return (ops as Record<string, unknown>[]).map((o) => {
+    if (!isColour(String(o.op))) throw new Error(`colour augmentation: unknown op "${String(o.op)}" (${COLOUR_KINDS.join(', ')})`);
+    return { op: o.op as ColourKind, ...rangeOf(String(o.op), o) };
+  });
+}
+
 const PIXEL_FNS: Record<PixelKind, (x: tf.Tensor4D, r: AugmentRange, random: Random) => tf.Tensor4D> = {
   lens,
-  brightness,
-  contrast,
-  saturation,
-  hue,
+  brightness: (x, r, random) => colour(x, [{ op: 'brightness', ...r }], random),
+  contrast: (x, r, random) => colour(x, [{ op: 'contrast', ...r }], random),
+  saturation: (x, r, random) => colour(x, [{ op: 'saturation', ...r }], random),
+  hue: (x, r, random) => colour(x, [{ op: 'hue', ...r }], random),
   noise,
   blur,
   cutout,
@@ -512,6 +548,7 @@ export function geometricParamsOf(params: Record<string, unknown>): GeometricPar
 }
 
 registerAugmentation('geometric', (x, params, random) => geometric(x, geometricParamsOf(params), random));
+registerAugmentation('colour', (x, params, random) => colour(x, colourOpsOf(params), random));
 for (const op of GEOMETRIC_OPS)
   registerAugmentation(op, (x, params, random) => geometric(x, { ops: [{ op, ...rangeOf(op, params) }], fill: params.fill as GeometricFill }, random));
 for (const kind of PIXEL_KINDS) registerAugmentation(kind, (x, params, random) => PIXEL_FNS[kind](x, rangeOf(kind, params), random));
@@ -519,6 +556,7 @@ for (const kind of PIXEL_KINDS) registerAugmentation(kind, (x, params, random) =
 /** Looks an implementation up by kind (for applying chains outside `batchTensors`). */
 export function applyStep(x: tf.Tensor4D, step: AugmentStep, random: Random): tf.Tensor4D {
   if (step.kind === 'geometric') return geometric(x, geometricParamsOf(step.params), random);
+  if (step.kind === 'colour') return colour(x, colourOpsOf(step.params), random);
   if (isGeometric(step.kind)) return geometric(x, { ops: [{ op: step.kind, ...rangeOf(step.kind, step.params) }], fill: step.params.fill as GeometricFill }, random);
   if ((PIXEL_KINDS as readonly string[]).includes(step.kind)) return PIXEL_FNS[step.kind as PixelKind](x, rangeOf(step.kind, step.params), random);
   throw new Error(`unknown augmentation "${step.kind}"`);
@@ -535,7 +573,8 @@ export function applyChain(x: tf.Tensor4D, steps: readonly AugmentStep[], random
 
 /**
  * Appends augmentation kinds to a chain. Consecutive geometric ops merge into the trailing
- * `geometric` step, so a chain of geometric nodes still costs one warp per batch.
+ * `geometric` step, so a chain of geometric nodes still costs one warp per batch; consecutive
+ * brightness/contrast/saturation/hue merge into one `colour` step (one matMul per batch).
  */
 export function appendSteps(chain: readonly AugmentStep[] | undefined, add: readonly { kind: AugmentKind; range: AugmentRange }[], fill: GeometricFill = 'reflect'): AugmentStep[] {
   const out = [...(chain ?? [])];
@@ -546,6 +585,11 @@ export function appendSteps(chain: readonly AugmentStep[] | undefined, add: read
       if (last?.kind === 'geometric' && (last.params.fill ?? 'reflect') === fill)
         out[out.length - 1] = { kind: 'geometric', params: { ...last.params, ops: [...(last.params.ops as unknown[]), op] } };
       else out.push({ kind: 'geometric', params: { ops: [op], fill } });
+    } else if (isColour(kind)) {
+      const last = out[out.length - 1];
+      const op = { op: kind, p: range.p, min: range.min, max: range.max };
+      if (last?.kind === 'colour') out[out.length - 1] = { kind: 'colour', params: { ops: [...(last.params.ops as unknown[]), op] } };
+      else out.push({ kind: 'colour', params: { ops: [op] } });
     } else out.push({ kind, params: { p: range.p, min: range.min, max: range.max } });
   }
   return out;

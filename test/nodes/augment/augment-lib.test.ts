@@ -121,6 +121,21 @@ describe('augmentation kinds', () => {
     expect(cut.filter((v) => v === 0).length).toBeGreaterThan(N * 20);
   });
 
+  it('a fused colour step equals the kinds applied one by one (when nothing clips)', () => {
+    const mid = () => tf.tensor4d(Float32Array.from({ length: N * H * W * 3 }, (_, i) => 0.35 + ((i * 37) % 101) / 400), [N, H, W, 3]);
+    const kinds = [
+      { kind: 'brightness' as const, range: { p: 0.7, min: -0.05, max: 0.05 } },
+      { kind: 'contrast' as const, range: { p: 0.7, min: 0.9, max: 1.1 } },
+      { kind: 'saturation' as const, range: { p: 0.7, min: 0.8, max: 1.2 } },
+      { kind: 'hue' as const, range: { p: 0.7, min: -10, max: 10 } },
+    ];
+    const fused = appendSteps([], kinds);
+    expect(fused.map((s) => s.kind)).toEqual(['colour']);
+    const separate = kinds.map((k) => ({ kind: k.kind as string, params: { ...k.range } }));
+    expect(maxDiff(run(fused, 4, mid()), run(separate, 4, mid()))).toBeLessThan(1e-4);
+    expect(maxDiff(run(fused, 4, mid()), run(fused, 5, mid()))).toBeGreaterThan(1e-3);
+  });
+
   it('geometric ops in a chain merge into one warp step; other kinds stay separate', () => {
     const chain = appendSteps(
       appendSteps([], [{ kind: 'rotate', range: { p: 1, min: 5, max: 10 } }]),
