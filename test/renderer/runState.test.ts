@@ -67,3 +67,19 @@ describe('run state from events', () => {
     expect(s.log.at(-1)?.message).toBe('connection lost');
   });
 });
+
+describe('event coalescing', () => {
+  it('folds a burst of events into one store update', async () => {
+    const { runStore, enqueueRunEvent, flushRunEvents } = await import('../../renderer/src/stores/runStore.ts');
+    runStore.setState(beginRun(initialRunState(), 'r9', 0));
+    let updates = 0;
+    const off = runStore.subscribe(() => updates++);
+    enqueueRunEvent({ type: 'run-started', runId: 'r9', nodeIds: ['a'], backend: 'cpu', time: 0 });
+    for (let i = 1; i <= 200; i++) enqueueRunEvent({ type: 'node-progress', runId: 'r9', nodeId: 'a', fraction: i / 200, note: `step ${i}` });
+    expect(updates).toBe(0);
+    flushRunEvents();
+    off();
+    expect(updates).toBe(1);
+    expect(runStore.getState().nodes.a).toMatchObject({ status: 'queued', fraction: 1, note: 'step 200' });
+  });
+});
