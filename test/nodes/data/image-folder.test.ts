@@ -157,6 +157,16 @@ describe('image folder loader', () => {
     await expect(runNode(imageFolder, {}, { folder: 'all-broken' }, ctx)).rejects.toThrow(/all-broken\/bad has no readable images/);
   });
 
+  it('takes at most maxPerClass files of each class, and stops when cancelled', async () => {
+    const ctx = makeCtx(tmp.dir, { cacheRoot });
+    const few = (await runNode(imageFolder, {}, { folder: 'set', width: 8, height: 8, maxPerClass: 2 }, ctx)).dataset as Dataset;
+    expect(Array.from(few.labels)).toEqual([0, 0, 1, 1]);
+    const cancelled = makeCtx(tmp.dir, { cacheRoot: join(tmp.dir, 'cache-cancel') });
+    const controller = new AbortController();
+    controller.abort();
+    await expect(runNode(imageFolder, {}, { folder: 'set' }, { ...cancelled, signal: controller.signal, throwIfCancelled: () => controller.signal.throwIfAborted() })).rejects.toThrow();
+  });
+
   it('changes its fingerprint when a file changes', async () => {
     const p = paramsOf(imageFolder, { folder: 'set' }) as any;
     const before = await imageFolder.fingerprint!(p, { baseDir: tmp.dir });
