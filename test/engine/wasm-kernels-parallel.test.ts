@@ -30,11 +30,12 @@ function smallCnn(): tf.Sequential {
 }
 
 const batch = 12;
-const batches = Array.from({ length: 4 }, (_, i) => {
-  const xs = values(batch * 100, 10 + i);
-  const ys = new Float32Array(batch * 3);
-  for (let b = 0; b < batch; b++) ys[b * 3 + (Math.floor((xs[b * 100] + 1) * 1.5) % 3)] = 1;
-  return { xs, ys };
+// The last batch is short and splits unevenly (5 + 6): shard gradients must be weighted by size.
+const batches = [12, 12, 12, 11].map((size, i) => {
+  const xs = values(size * 100, 10 + i);
+  const ys = new Float32Array(size * 3);
+  for (let b = 0; b < size; b++) ys[b * 3 + (Math.floor((xs[b * 100] + 1) * 1.5) % 3)] = 1;
+  return { xs, ys, size };
 });
 
 let trainer: DataParallelTrainer | undefined;
@@ -63,7 +64,7 @@ describe('data-parallel training', () => {
     const parallelLoss: number[] = [];
     parallelLoss.push(await trainer.trainBatch(batches[0].xs, batches[0].ys, batch));
     const stats = await trainer.stats();
-    for (const b of batches.slice(1)) parallelLoss.push(await trainer.trainBatch(b.xs, b.ys, batch));
+    for (const b of batches.slice(1)) parallelLoss.push(await trainer.trainBatch(b.xs, b.ys, b.size));
     expect(await trainer.stats()).toEqual(stats);
     const [w0, w1] = [await trainer.getWeights(0), await trainer.getWeights(1)];
     w0.forEach((w, i) => expect(Array.from(w1[i])).toEqual(Array.from(w)));
@@ -75,8 +76,8 @@ describe('data-parallel training', () => {
     for (const b of batches) {
       const loss = optimizer.minimize(
         () => {
-          const x = tf.tensor(b.xs, [batch, 10, 10, 1]);
-          const y = tf.tensor(b.ys, [batch, 3]);
+          const x = tf.tensor(b.xs, [b.size, 10, 10, 1]);
+          const y = tf.tensor(b.ys, [b.size, 3]);
           return tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor) as tf.Scalar;
         },
         true,
