@@ -37,8 +37,15 @@ export function withSteps(d: Dataset, add: { kind: AugmentKind; range: AugmentRa
   return deriveDataset(d, { augment: appendSteps(d.augment, add, fill as GeometricFill) });
 }
 
+/** The kinds in a dataset's chain, in order, with fused geometric/colour steps expanded. */
+export function chainKinds(d: Dataset): string[] {
+  return (d.augment ?? []).flatMap((s) => (s.kind === 'geometric' || s.kind === 'colour' ? (s.params.ops as { op: string }[]).map((o) => o.op) : [s.kind]));
+}
+
+export const chainSummary = (d: Dataset): string => `${chainKinds(d).length} augmentation kinds in ${d.augment?.length ?? 0} batched steps`;
+
 export function chainPreview(d: Dataset, seed: number, images: number) {
-  const kinds = (d.augment ?? []).flatMap((s) => (s.kind === 'geometric' ? (s.params.ops as { op: string }[]).map((o) => o.op) : [s.kind]));
+  const kinds = chainKinds(d);
   return augmentPreview(d, d.augment ?? [], seed, { images, draws: 5, title: `chain: ${kinds.join(' → ') || 'none'} · seed ${seed}` });
 }
 
@@ -77,6 +84,6 @@ export function defineAugmentNode(kind: AugmentKind, opts: { id: string; name: s
       return { dataset: withSteps(dataset, [{ kind, range: { p: p.probability, min: p.min, max: p.max } }], fill) };
     },
     preview: ({ dataset }, p) => chainPreview(dataset, p.seed, p.previewImages),
-    summary: ({ dataset }) => `${dataset.augment?.length ?? 0} augmentation steps`,
+    summary: ({ dataset }) => chainSummary(dataset),
   });
 }

@@ -2,7 +2,7 @@ import { defineNode } from '../../main/engine/node-api.ts';
 import { NodeError } from '../../main/engine/errors.ts';
 import type { AugmentKind, AugmentRange } from '../_lib/augment.ts';
 import { AUGMENT_INFO, GEOMETRIC_OPS, PIXEL_KINDS } from '../_lib/augment.ts';
-import { chainPreview, fillParam, previewParams, withSteps } from '../_lib/augment-node.ts';
+import { chainPreview, chainSummary, fillParam, previewParams, withSteps } from '../_lib/augment-node.ts';
 
 type Recipe = { kind: AugmentKind; p: number; min: number; max: number }[];
 const r = (kind: AugmentKind, p: number, min: number, max: number) => ({ kind, p, min, max });
@@ -129,5 +129,5 @@ export const augment = defineNode({
     }
   },
   preview: ({ dataset }, p) => chainPreview(dataset, p.seed, p.previewImages),
-  summary: ({ dataset }) => `${dataset.augment?.length ?? 0} augmentation steps`,
+  summary: ({ dataset }) => chainSummary(dataset),
 });
