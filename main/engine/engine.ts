@@ -17,6 +17,7 @@ import { OutputCache } from './cache.ts';
 import { parseDocumentText, readDocumentFile, validateDocument, writeDocumentFile } from './document/index.ts';
 import { UserError } from './errors.ts';
 import { executeRun } from './executor.ts';
+import { upstreamClosure } from './graph.ts';
 import type { NodeType, PortTypeDefinition } from './node-api.ts';
 import { createRegistry, type Registry } from './registry.ts';
 
@@ -136,7 +137,20 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   async function runDocument(document: DlflowDocument, runOptions: RunOptions, runId: string): Promise<RunResult> {
     if (controllers.size > 0) throw new UserError(`a run is already in progress (${[...controllers.keys()].join(', ')})`);
     if (controllers.has(runId)) throw new UserError(`run id "${runId}" is in use`);
-    const errors = validateDocument(document, registry).filter((d) => d.severity === 'error');
+    // Run-to-selected needs only the targets' upstream to be valid: a half-wired node elsewhere
+    // on the canvas must not block trying the part that is ready.
+    const targets = runOptions.targets?.filter(Boolean) ?? [];
+    const unknownTargets = targets.filter((t) => !document.nodes.some((n) => n.id === t));
+    if (unknownTargets.length > 0) throw new UserError(`no node with id ${unknownTargets.map((t) => `"${t}"`).join(', ')}`);
+    const needed = targets.length > 0 ? upstreamClosure(targets, document.edges) : undefined;
+    const scope: DlflowDocument = needed
+      ? {
+          ...document,
+          nodes: document.nodes.filter((n) => needed.has(n.id)),
+          edges: document.edges.filter((e) => needed.has(e.source) && needed.has(e.target)),
+        }
+      : document;
+    const errors = validateDocument(scope, registry).filter((d) => d.severity === 'error');
     if (errors.length > 0) {
       const message = errors.map((d) => d.message).join('\n');
       emit({ type: 'run-started', runId, nodeIds: [], backend: backend.name, time: Date.now() });
@@ -155,7 +169,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
           progressIntervalMs: options.progressIntervalMs ?? 100,
           previewIntervalMs: options.previewIntervalMs ?? 250,
         },
-        document,
+        scope,
         runOptions,
         runId,
         controller.signal,

@@ -192,3 +192,25 @@ describe('executor', () => {
     for (const n of names) expect(existsSync(join(cacheDir, 'outputs', n, 'entry.json'))).toBe(true);
   });
 });
+
+describe('run up to the selected nodes', () => {
+  it('ignores problems outside what the targets need', async () => {
+    const doc = graph()
+      .node('a', 'constant')
+      .node('b', 'add')
+      .node('broken', 'add', { bias: 'not a number' }) // and its required input is unwired
+      .edge('a.out', 'b.a')
+      .doc();
+    const whole = await run(engine, doc);
+    expect(whole.status).toBe('failed');
+    expect(whole.error).toMatch(/"broken"/);
+    sink.clear();
+    const part = await run(engine, doc, { targets: ['b'] });
+    expect(part.status).toBe('done');
+    expect(sink.ran()).toEqual(['a', 'b']);
+  });
+
+  it('an unknown target is a clear error', async () => {
+    await expect(run(engine, chain(), { targets: ['nope'] })).rejects.toThrow('no node with id "nope"');
+  });
+});
