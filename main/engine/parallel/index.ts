@@ -168,9 +168,10 @@ export class DataParallelTrainer {
     const done = await Promise.all(
       shards.map(({ start, count }, i) => this.request(i, { type: 'grad', step, start, count, batch }, 'grad-done')),
     );
-    this.average();
+    const weights = shards.map((s) => s.count / batch);
+    this.average(weights);
     await Promise.all(this.workers.map((_, i) => this.request(i, { type: 'apply', step }, 'applied')));
-    return done.reduce((sum, m) => sum + (m.type === 'grad-done' ? m.loss : 0), 0);
+    return done.reduce((sum, m, i) => sum + (m.type === 'grad-done' ? m.loss * weights[i] : 0), 0);
   }
 
   /** Weights of one replica (default 0), in `model.getWeights()` order. */
@@ -206,15 +207,18 @@ export class DataParallelTrainer {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
-  private average(): void {
+  /** avg = sum of each replica's shard-mean gradient weighted by its share of the batch. */
+  private average(weights: number[]): void {
     const p = this.paramCount;
-    const n = this.workers.length;
     const g = this.grads;
-    const out = n * p;
-    for (let i = 0; i < p; i++) {
-      let acc = g[i];
-      for (let r = 1; r < n; r++) acc += g[r * p + i];
-      g[out + i] = acc;
+    const out = weights.length * p;
+    const w0 = weights[0];
+    for (let i = 0; i < p; i++) g[out + i] = g[i] * w0;
+    for (let r = 1; r < weights.length; r++) {
+      const w = weights[r];
+      if (w === 0) continue;
+      const base = r * p;
+      for (let i = 0; i < p; i++) g[out + i] += g[base + i] * w;
     }
   }
 

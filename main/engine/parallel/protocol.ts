@@ -34,7 +34,7 @@ export interface InitMessage {
   paramCount: number;
 }
 
-/** Compute the gradient of this replica's shard [start, start+count) of a batch of `batch`. */
+/** Compute the mean gradient of this replica's shard [start, start+count) of a batch of `batch`. */
 export interface GradMessage {
   type: 'grad';
   step: number;

@@ -71,9 +71,9 @@ async function initialise(init: InitMessage): Promise<void> {
   post({ type: 'ready', replica: init.replica, paramCount });
 }
 
-function computeGrad(r: Replica, start: number, count: number, batch: number): number {
+/** Writes the shard-mean gradient into this replica's slot (the trainer weights it by count / batch). */
+function computeGrad(r: Replica, start: number, count: number): number {
   const { init, vars } = r;
-  const scale = count / batch; // shard-mean gradients, weighted to the global-batch mean
   const slot = r.grads.subarray(init.replica * init.paramCount, (init.replica + 1) * init.paramCount);
   if (count === 0) {
     slot.fill(0);
@@ -90,10 +90,10 @@ function computeGrad(r: Replica, start: number, count: number, batch: number): n
     for (const v of vars) {
       const g = grads[v.name];
       const data = g.dataSync() as Float32Array;
-      for (let i = 0; i < data.length; i++) slot[offset + i] = data[i] * scale;
+      slot.set(data, offset);
       offset += data.length;
     }
-    const loss = value.dataSync()[0] * scale;
+    const loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads)]);
     return loss;
   } finally {
@@ -122,7 +122,7 @@ parentPort!.on('message', async (message: ToWorker) => {
         return;
       case 'grad': {
         const r = replica!;
-        post({ type: 'grad-done', step: message.step, loss: computeGrad(r, message.start, message.count, message.batch) });
+        post({ type: 'grad-done', step: message.step, loss: computeGrad(r, message.start, message.count) });
         return;
       }
       case 'apply': {
