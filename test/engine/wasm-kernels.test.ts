@@ -95,6 +95,9 @@ describe('wasm training kernels match the cpu backend', () => {
     // channels % 4 == 0 (multiplier 1: the SIMD depthwise filter-gradient path)
     [[2, 9, 9, 8], [3, 3, 8, 4], 2, 'same'],
     [[2, 7, 7, 4], [3, 3, 4, 4], 1, 'same'],
+    // stride larger than the filter: some output phases get no taps at all
+    [[2, 10, 10, 2], [2, 2, 2, 4], 3, 'valid'],
+    [[1, 11, 11, 3], [1, 2, 3, 5], [3, 2], 'same'],
     // pointwise convs (MobileNet): a plain product, packing the smaller operand
     [[2, 5, 5, 4], [1, 1, 4, 9], 1, 'same'],
     [[2, 5, 5, 9], [1, 1, 9, 4], 1, 'valid'],

@@ -1,9 +1,12 @@
 /**
- * Forward Conv2D / DepthwiseConv2dNative (plain and fused) with a numeric pad and
- * dimRoundingMode 'ceil' or 'round': the stock wasm kernels size the output with tfjs's rounding
- * but let XNNPACK compute with floor, leaving the extra row/column uninitialised. Turning the
- * padding into explicit padding that covers the rounded-up window fixes it; every other call
- * goes straight to the stock kernel.
+ * Forward Conv2D / DepthwiseConv2dNative (plain and fused), padding made explicit where the
+ * stock wasm kernels get it wrong:
+ * - a numeric pad with dimRoundingMode 'ceil' or 'round': stock sizes the output with tfjs's
+ *   rounding but XNNPACK computes with floor, leaving the extra row/column uninitialised;
+ * - 'same' padding: stock hands it to XNNPACK's TensorFlow-SAME mode, which disagrees with tfjs
+ *   when the stride exceeds the filter (e.g. a 1x2 filter with strides [3, 2] on 11x11).
+ * The explicit padding is tfjs's own (covering the rounded-up window); other calls go straight
+ * to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -22,15 +25,16 @@ export function roundingSafeConv(name: string, depthwise: boolean) {
     attrs: Record<string, unknown>;
   }): TensorInfo {
     const mode = attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined;
-    if (mode == null || typeof attrs.pad !== 'number') return callKernel(backend, name, inputs, attrs);
+    const fixRounding = mode != null && typeof attrs.pad === 'number';
+    if (!fixRounding && attrs.pad !== 'same') return callKernel(backend, name, inputs, attrs);
     const { x, filter } = inputs;
     const info = tf.backend_util.computeConv2DInfo(
       x.shape as Shape4,
       filter.shape as Shape4,
       attrs.strides as number | [number, number],
       pair(attrs.dilations as number | [number, number] | undefined),
-      attrs.pad,
-      mode,
+      attrs.pad as 'same' | number,
+      fixRounding ? mode : undefined,
       depthwise,
     );
     const { top, left } = info.padInfo;
