@@ -284,9 +284,14 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
         }
         if (backend !== 'wasm' || mode !== 'train' || model === 'dcgan') continue;
         for (const workers of parallelWorkers) {
-          const result = await measureParallel(model, workers, opts.batch ?? DEFAULT_BATCH[model], seconds);
-          results.push(result);
-          emit(result);
+          try {
+            const result = await measureParallel(model, workers, opts.batch ?? DEFAULT_BATCH[model], seconds);
+            results.push(result);
+            emit(result);
+          } catch (error) {
+            // Keep stdout pure JSON lines; say on stderr why this measurement is missing.
+            process.stderr.write(`bench/training: ${model} with ${workers} workers failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          }
         }
       }
     }
