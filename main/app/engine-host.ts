@@ -2,18 +2,21 @@
  * The engine's own process (Electron utilityProcess): builds the engine with the node list and
  * serves the main process's requests, so training never blocks the window's UI thread.
  */
-import { createEngine, type Engine } from '../engine/index.ts';
+import { createEngine } from '../engine/index.ts';
+import type { EngineApi } from '../protocol/index.ts';
 import { answerRequest, errorToWire } from '../protocol/wire.ts';
 import { allNodes, allPortTypes } from '../../nodes/index.ts';
+import { withCodeTrust } from '../server/trust.ts';
 import type { HostMessage } from './channels.ts';
 
 const parent = process.parentPort;
 const post = (message: HostMessage): void => parent.postMessage(message);
 
-const ready: Promise<Engine> = createEngine({ nodes: allNodes, portTypes: allPortTypes }).then((engine) => {
+// Runs get `allowCode` from the user's trust store (~/.config/dlflow/trusted-code.json), as in browser mode.
+const ready: Promise<EngineApi> = createEngine({ nodes: allNodes, portTypes: allPortTypes }).then((engine) => {
   engine.onEvent((event) => post({ kind: 'event', event }));
   post({ kind: 'ready' });
-  return engine;
+  return withCodeTrust(engine);
 });
 ready.catch((error: unknown) => post({ kind: 'fatal', message: (error as Error)?.message ?? String(error) }));
 

@@ -61,7 +61,27 @@ export interface EngineMethods {
    * folder, relative path params are rebased so they still point at the same files.
    */
   saveDocument(args: { path: string; document: DlflowDocument; fromPath?: string }): { path: string };
+  /**
+   * Whether the document's code (code params of code nodes) is trusted on this machine. `hash` is
+   * absent when the document runs no code (nothing to ask). Answered by the host (server,
+   * Electron engine host) from its trust store, never by the engine itself.
+   */
+  codeTrust(args: { document: DlflowDocument }): CodeTrust;
+  /** Records the user's trust in code with this hash (from `codeTrust`); later runs of it get `allowCode`. */
+  trustCode(args: { hash: string; path?: string }): CodeTrust;
 }
+
+/** A document's code hash and whether the user trusts it. */
+export interface CodeTrust {
+  /** SHA-256 (hex) of the document's code; absent when it has no code nodes. */
+  hash?: string;
+  trusted: boolean;
+  /** Ids of the nodes that run code. */
+  codeNodes?: string[];
+}
+
+/** Methods answered by the host around the engine (code trust), not by the engine. */
+export type HostMethod = 'codeTrust' | 'trustCode';
 
 export type EngineMethod = keyof EngineMethods;
 export type EngineArgs<M extends EngineMethod> = Parameters<EngineMethods[M]>[0];
@@ -73,9 +93,15 @@ export interface EngineClient {
   onEvent(listener: (event: EngineEvent) => void): () => void;
 }
 
-/** The engine as a server-side object: every method async, plus the event stream. */
+/**
+ * The engine as a server-side object: every method async, plus the event stream. Host methods
+ * are optional: the engine leaves them out and a host wrapper (main/server/trust.ts) adds them;
+ * without them a call is answered `unknown-method`.
+ */
 export type EngineApi = {
-  [M in EngineMethod]: (args: EngineArgs<M>) => Promise<EngineResult<M>>;
+  [M in Exclude<EngineMethod, HostMethod>]: (args: EngineArgs<M>) => Promise<EngineResult<M>>;
+} & {
+  [M in HostMethod]?: (args: EngineArgs<M>) => Promise<EngineResult<M>>;
 } & {
   onEvent(listener: (event: EngineEvent) => void): () => void;
 };

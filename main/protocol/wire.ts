@@ -40,6 +40,8 @@ export const ENGINE_METHODS = {
   openDocument: true,
   parseDocument: true,
   saveDocument: true,
+  codeTrust: true,
+  trustCode: true,
 } as const satisfies Record<EngineMethod, true>;
 
 /** Whether a name from the wire is an EngineApi method (never `onEvent`, `dispose`, `constructor`...). */
@@ -260,7 +262,7 @@ type Response = Extract<WireMessage, { kind: 'response' }>;
  * for logging. Never rejects.
  */
 export async function answerRequest(
-  engine: Pick<EngineApi, EngineMethod>,
+  engine: EngineApi | Omit<EngineApi, 'onEvent'>,
   request: Request,
   onUnexpected?: (error: unknown) => void,
 ): Promise<Response> {
@@ -268,7 +270,10 @@ export async function answerRequest(
     return { kind: 'response', id: request.id, error: { message: `unknown method ${JSON.stringify(request.method)}`, code: 'unknown-method' } };
   }
   try {
-    const method = engine[request.method] as (args: unknown) => Promise<unknown>;
+    const method = engine[request.method] as ((args: unknown) => Promise<unknown>) | undefined;
+    if (typeof method !== 'function') {
+      return { kind: 'response', id: request.id, error: { message: `${request.method} is not available here`, code: 'unknown-method' } };
+    }
     return { kind: 'response', id: request.id, result: await method.call(engine, request.args) };
   } catch (error) {
     const wire = errorToWire(error);

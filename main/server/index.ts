@@ -19,9 +19,11 @@ import { checkToken, displayHost, newToken, originAllowed, tokenCookie } from '.
 import { Outbox } from './outbox.ts';
 import { AllowedDirs, guardEngine } from './paths.ts';
 import { contentSecurityPolicy, resolveStatic, sendFile } from './static.ts';
+import { withCodeTrust } from './trust.ts';
 
 export { AllowedDirs, guardEngine, PathNotAllowedError, resolveReal } from './paths.ts';
 export { coalesceKey, Outbox } from './outbox.ts';
+export { defaultTrustStoreFile, withCodeTrust } from './trust.ts';
 
 export interface ServerOptions {
   engine: EngineApi;
@@ -41,6 +43,8 @@ export interface ServerOptions {
   highWaterBytes?: number;
   /** Where unexpected errors are reported. Default console.error. */
   log?: (line: string) => void;
+  /** Trust store for code nodes. Default ~/.config/dlflow/trusted-code.json. */
+  trustStoreFile?: string;
 }
 
 export interface RunningServer {
@@ -132,7 +136,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const initialFile = options.initialFile === undefined ? undefined : resolve(options.initialFile);
   const allowed = await AllowedDirs.create([...options.allowedDirs, ...(initialFile ? [dirname(initialFile)] : [])]);
-  const engine = guardEngine(options.engine, allowed);
+  // Paths are checked first; code trust decides `allowCode` on every run, whatever the client sent.
+  const engine = withCodeTrust(guardEngine(options.engine, allowed), { storeFile: options.trustStoreFile });
   const clients = new Set<Client>();
   let port = 0;
 
@@ -358,6 +363,8 @@ export interface ServeCommandOptions {
   print?: (line: string) => void;
   /** Default: xdg-open / open / start. */
   openUrl?: (url: string) => void;
+  /** Trust store for code nodes. Default ~/.config/dlflow/trusted-code.json. */
+  trustStoreFile?: string;
 }
 
 /** Opens a URL with the platform's opener, detached; failure to open is only reported. */
@@ -401,6 +408,7 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<RunningSe
     port: opts.port ?? 0,
     initialFile: file,
     allowedDirs: [process.cwd(), opts.samplesDir ?? join(repoRoot(), 'samples'), ...(opts.allow ?? [])],
+    trustStoreFile: opts.trustStoreFile,
   });
   print(`dlflow editor: ${server.url}`);
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {

@@ -57,6 +57,8 @@ export interface E2EOptions {
   rendererDir?: string;
   /** Viewport; default 1440×900. */
   viewport?: { width: number; height: number };
+  /** Code trust store; default a fresh file in workDir (never the user's own). */
+  trustStoreFile?: string;
 }
 
 export interface E2E {
@@ -98,6 +100,7 @@ export async function startE2E(options: E2EOptions): Promise<E2E> {
     rendererDir,
     allowedDirs: options.allowedDirs ?? [samplesDir, workDir],
     initialFile: options.initialFile,
+    trustStoreFile: options.trustStoreFile ?? join(workDir, '.config', 'trusted-code.json'),
     log: (line) => serverLog.push(line),
   });
   // A new browser per harness: no profile, cookies or storage shared between specs.

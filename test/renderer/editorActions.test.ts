@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { DlflowDocument, EngineEvent, RunResult } from '../../main/protocol/index.ts';
 import { acceptOpened, openPath, saveDocument, saveTo } from '../../renderer/src/actions/documentActions.ts';
 import { addNodeOfType, connectWire, deleteSelection, duplicateSelection, pasteText, copySelectionText, setNodeParam } from '../../renderer/src/actions/editActions.ts';
-import { cancelRun, runAll, runToSelected } from '../../renderer/src/actions/runActions.ts';
+import { cancelRun, runAll, runToSelected, trustAndRun } from '../../renderer/src/actions/runActions.ts';
 import { setEngineClient } from '../../renderer/src/engine/engineClient.ts';
 import { indexCatalog } from '../../renderer/src/model/catalog.ts';
 import { initialRunState } from '../../renderer/src/model/runState.ts';
@@ -152,6 +152,7 @@ describe('running', () => {
     fake.handlers.run = () => new Promise<RunResult>((r) => (finish = r));
     setSelection(['flip-1']);
     const running = runToSelected();
+    await new Promise((r) => setTimeout(r, 0));
     const { args } = fake.calls.find((c) => c.method === 'run')!;
     expect(args.options).toEqual({ targets: ['flip-1'], baseDir: '/work/p' });
     const runId: string = args.runId;
@@ -183,6 +184,50 @@ describe('running', () => {
     expect(runStore.getState().phase).toBe('failed');
     expect(runStore.getState().error).toMatch(/connection .* lost/);
     expect(toasts().at(-1)).toMatch(/Run failed/);
+  });
+
+  it('a run whose call drops with the connection keeps following the run; a cancel that finds no run ends it', async () => {
+    loadDocument(sampleDoc());
+    fake.handlers.run = () => {
+      throw Object.assign(new Error('connection to the dlflow server was lost during run'), { code: 'disconnected' });
+    };
+    await runAll();
+    const runId = runStore.getState().runId!;
+    expect(runStore.getState().phase).toBe('starting');
+    expect(toasts().at(-1)).toMatch(/continues on the server/);
+    // Events after the reconnect still land on the run.
+    enqueueRunEvent({ type: 'run-started', runId, nodeIds: ['load-1'], backend: 'cpu', time: 0 });
+    enqueueRunEvent({ type: 'node-started', runId, nodeId: 'load-1', time: 0 });
+    flushRunEvents();
+    expect(runStore.getState().phase).toBe('running');
+    expect(runStore.getState().nodes['load-1'].status).toBe('running');
+    // It ended while the connection was down: cancelling finds nothing and the UI stops waiting.
+    fake.handlers.cancel = () => ({ cancelled: false });
+    await cancelRun();
+    expect(runStore.getState().phase).toBe('failed');
+    expect(runStore.getState().error).toMatch(/ended while the connection was lost/);
+  });
+
+  it('asks before running code the host does not trust, and records trust on "Trust and run"', async () => {
+    loadDocument(sampleDoc(), { path: '/work/p/a.dlflow' });
+    const hash = 'ab'.repeat(32);
+    let trusted = false;
+    fake.handlers.codeTrust = () => ({ hash, trusted, codeNodes: ['flip-1'] });
+    fake.handlers.trustCode = (args: { hash: string }) => {
+      trusted = args.hash === hash;
+      return { hash, trusted };
+    };
+    fake.handlers.run = (args: { runId: string }) => ({ runId: args.runId, status: 'done', seconds: 0 });
+    await runAll();
+    expect(uiStore.getState().dialog).toEqual({ kind: 'trust-code', hash, codeNodes: ['flip-1'] });
+    expect(fake.calls.some((c) => c.method === 'run')).toBe(false);
+    await trustAndRun(hash);
+    expect(fake.calls.find((c) => c.method === 'trustCode')?.args).toEqual({ hash, path: '/work/p/a.dlflow' });
+    expect(uiStore.getState().dialog).toBeUndefined();
+    const run = fake.calls.find((c) => c.method === 'run')!;
+    // The UI never claims allowCode: the host decides it from its trust store.
+    expect(run.args.options.allowCode).toBeUndefined();
+    expect(runStore.getState().phase).toBe('done');
   });
 
   it('refuses to run an empty pipeline', async () => {

@@ -16,7 +16,8 @@ export function createFakeTransport(handlers: Partial<Record<EngineMethod, Handl
     kind: 'websocket',
     canPickPaths: false,
     calls: [],
-    handlers,
+    // A host with code trust that trusts everything, unless a test says otherwise.
+    handlers: { codeTrust: () => ({ trusted: true }), ...handlers },
     async call(method: EngineMethod, ...rest: unknown[]) {
       fake.calls.push({ method, args: rest[0] });
       const h = fake.handlers[method];

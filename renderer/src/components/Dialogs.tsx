@@ -1,8 +1,8 @@
-/** Modal dialogs: open, save as, help, quick-add, large preview, recovery, messages. */
+/** Modal dialogs: open, save as, help, quick-add, large preview, recovery, code trust, messages. */
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { openPath, restoreRecovery, saveTo } from '../actions/documentActions.ts';
 import { addNodeOfType, connectWire, copySelectionText, deleteSelection, duplicateSelection, lastCopiedText, pasteText, selectAll } from '../actions/editActions.ts';
-import { runToSelected } from '../actions/runActions.ts';
+import { runToSelected, trustAndRun } from '../actions/runActions.ts';
 import { SHORTCUTS } from '../hooks/useKeyboardShortcuts.ts';
 import { compatibleNodes, matchesSearch } from '../model/catalog.ts';
 import { clearRecovery, readRecent } from '../model/recent.ts';
@@ -26,6 +26,42 @@ function Modal({ title, children, testId, wide }: { title: string; children: Rea
         <div className="dl-modal-body">{children}</div>
       </div>
     </div>
+  );
+}
+
+function TrustCodeDialog({ dialog }: { dialog: Extract<Dialog, { kind: 'trust-code' }> }) {
+  const path = useEditorStore((s) => s.path);
+  const [busy, setBusy] = useState(false);
+  return (
+    <Modal title="Run code from this file?" testId="trust-dialog">
+      <p>
+        This file contains code that will run on your machine, with your rights: it can read, change and send your files. Only run it
+        if you trust where {path ? <code>{path}</code> : 'this document'} came from.
+      </p>
+      {dialog.codeNodes.length > 0 && (
+        <p>
+          Code nodes: <code>{dialog.codeNodes.join(', ')}</code>
+        </p>
+      )}
+      <p className="dl-muted">Trust is remembered for exactly this code; if the code changes you will be asked again.</p>
+      <div className="dl-modal-actions">
+        <button
+          type="button"
+          className="dl-btn danger"
+          data-testid="trust-accept"
+          disabled={busy}
+          onClick={() => {
+            setBusy(true);
+            void trustAndRun(dialog.hash, dialog.targets).finally(() => setBusy(false));
+          }}
+        >
+          Trust and run
+        </button>
+        <button type="button" className="dl-btn" data-testid="trust-cancel" autoFocus onClick={closeDialog}>
+          Cancel
+        </button>
+      </div>
+    </Modal>
   );
 }
 
@@ -265,6 +301,8 @@ export function Dialogs() {
       );
     case 'context-menu':
       return <ContextMenu dialog={dialog} />;
+    case 'trust-code':
+      return <TrustCodeDialog dialog={dialog} />;
     case 'message':
       return (
         <Modal title={dialog.title} testId="message-dialog">

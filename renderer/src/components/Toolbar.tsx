@@ -6,7 +6,6 @@ import { cancelRun, runAll, runToSelected } from '../actions/runActions.ts';
 import type { AlignMode, NodeBox } from '../model/documentOps.ts';
 import { isRunActive } from '../model/runState.ts';
 import { editorStore, redoEdit, undoEdit, useEditorStore } from '../stores/editorStore.ts';
-import { useCatalogStore } from '../stores/catalogStore.ts';
 import { useRunStore } from '../stores/runStore.ts';
 import { openDialog, setUi, useUiStore } from '../stores/uiStore.ts';
 
@@ -28,10 +27,6 @@ export function Toolbar() {
   const selectedCount = useEditorStore((s) => s.selectedNodes.size);
   const active = useRunStore(isRunActive);
   const centre = useUiStore((s) => s.centre);
-  const allowCode = useUiStore((s) => s.allowCode);
-  const index = useCatalogStore((s) => s.index);
-  // A boolean selector: dragging nodes does not re-render the toolbar.
-  const hasCode = useEditorStore((s) => s.history.present.nodes.some((n) => Object.values(index.byId.get(n.type)?.params ?? {}).some((p) => p.kind === 'code')));
 
   const align = (mode: AlignMode) => {
     const boxes: NodeBox[] = [];
@@ -77,11 +72,6 @@ export function Toolbar() {
         <button type="button" className="dl-btn danger" data-testid="cancel-button" disabled={!active} onClick={() => void cancelRun()} title="Cancel the run (Esc)">
           ■ Cancel
         </button>
-        {(hasCode || allowCode) && (
-          <label className="dl-check" title="Code nodes run your code with full access: only allow it for pipelines you trust.">
-            <input type="checkbox" data-testid="allow-code" checked={allowCode} onChange={(e) => setUi({ allowCode: e.target.checked })} /> allow code
-          </label>
-        )}
       </div>
       <div className="dl-tool-group">
         <button type="button" className="dl-btn" data-testid="undo-button" disabled={!canUndo} onClick={undoEdit} title="Undo (Ctrl+Z)">

@@ -18,16 +18,17 @@ export type Dialog =
   | { kind: 'preview'; nodeId: string; preview: PreviewKind }
   | { kind: 'recover'; copy: RecoveryCopy }
   | { kind: 'message'; title: string; body: string }
+  /** Asked before running a document whose code is not trusted yet; accepting records trust and runs. */
+  | { kind: 'trust-code'; hash: string; codeNodes: string[]; targets?: string[] }
   | { kind: 'context-menu'; screen: { x: number; y: number }; flow: { x: number; y: number }; nodeId?: string };
 
 export interface UiState {
   dialog?: Dialog;
   centre: 'canvas' | 'json';
-  allowCode: boolean;
   showLog: boolean;
 }
 
-export const uiStore = createStore<UiState>({ centre: 'canvas', allowCode: false, showLog: true });
+export const uiStore = createStore<UiState>({ centre: 'canvas', showLog: true });
 
 export function useUiStore<S>(selector: (s: UiState) => S): S {
   return useStoreSelector(uiStore, selector);
