@@ -33,6 +33,9 @@ export const balanceClasses = defineNode({
     'to the largest class (pair it with augmentation so repeats differ); **undersample** keeps a',
     'seeded random subset of each class at the size of the smallest. No pixels are copied: the train',
     'subset lists some images more than once.',
+    '',
+    'To weight the loss by class instead of resampling, leave this node out and set *Class weights*',
+    'to `balanced` on the Train node.',
   ].join('\n'),
   inputs: { dataset: { type: 'dataset', label: 'Dataset' } },
   params: {
