@@ -54,6 +54,7 @@ function program(io: CliIo, setCode: (code: number) => void): Command {
     .command('nodes')
     .description('list the node catalogue: ports, params (kind, default, range) and descriptions')
     .option('--json', 'print the catalogue as JSON (what the editor gets)')
+    .option('--markdown', "print the catalogue as a markdown list (README's node section)")
     .action(async (opts) => setCode(await nodesCommand(opts, io)));
 
   cli

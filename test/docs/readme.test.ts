@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allNodes } from '../../nodes/index.ts';
+import { allNodes, allPortTypes } from '../../nodes/index.ts';
+import { catalogMarkdown } from '../../main/cli/commands/nodes.ts';
+import { createRegistry } from '../../main/engine/index.ts';
 import { ROOT } from '../cli/helpers.ts';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -14,6 +16,8 @@ describe('README', () => {
     const section = readme.split('<!-- nodes:start')[1]?.split('<!-- nodes:end -->')[0] ?? '';
     const listed = [...section.matchAll(/`(dlflow:[a-z0-9:-]+)`/g)].map((m) => m[1]).sort();
     expect(listed).toEqual(allNodes.map((n) => n.id).sort());
+    // The section is exactly `dlflow nodes --markdown`: regenerate it when a node changes.
+    expect(section.slice(section.indexOf('\n') + 1).trim()).toBe(catalogMarkdown(createRegistry(allNodes, allPortTypes).catalog()).trim());
   });
 
   it('gives commands that exist', () => {

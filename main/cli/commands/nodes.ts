@@ -87,9 +87,24 @@ export function formatCatalog(catalog: NodeCatalog): string {
   return `${out.join('\n').trimEnd()}\n`;
 }
 
-export async function nodesCommand(opts: { json?: boolean }, io: CliIo): Promise<number> {
+/** The catalogue as a markdown list by category (README's node section is this output). */
+export function catalogMarkdown(catalog: NodeCatalog): string {
+  const out: string[] = [];
+  const categories = [...new Set(catalog.nodes.map((n) => n.category))];
+  for (const category of categories) {
+    out.push(`**${category}**`, '');
+    for (const node of catalog.nodes.filter((n) => n.category === category))
+      out.push(`- **${node.name}** \`${node.id}\` — ${firstParagraph(node.description)}`);
+    out.push('');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+export async function nodesCommand(opts: { json?: boolean; markdown?: boolean }, io: CliIo): Promise<number> {
   const nodeList = await loadNodeList(io.env);
   const catalog = createRegistry(nodeList.nodes, nodeList.portTypes).catalog();
-  io.stdout.write(opts.json ? `${JSON.stringify(catalog, null, 2)}\n` : formatCatalog(catalog));
+  io.stdout.write(
+    opts.json ? `${JSON.stringify(catalog, null, 2)}\n` : opts.markdown ? catalogMarkdown(catalog) : formatCatalog(catalog),
+  );
   return EXIT.ok;
 }
