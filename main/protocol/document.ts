@@ -36,12 +36,38 @@ export interface DocViewport {
   zoom: number;
 }
 
+/** A labelled frame drawn around some nodes in the editor; it does not affect running. */
+export interface DocGroup {
+  id: string;
+  label: string;
+  nodeIds: string[];
+  /** CSS colour of the frame (e.g. "#4a90d9"); absent: the editor's default. */
+  color?: string;
+}
+
 export interface DlflowDocument {
   format: typeof DOCUMENT_FORMAT;
   version: number;
   nodes: DocNode[];
   edges: DocEdge[];
+  groups?: DocGroup[];
   viewport?: DocViewport;
+}
+
+/**
+ * Groups as they are saved (keys id, label, color?, nodeIds): member ids that name no node of
+ * the document, and repeats, are dropped; a group left without members is dropped.
+ */
+export function savedGroups(groups: readonly DocGroup[] | undefined, nodes: readonly { id: string }[]): DocGroup[] {
+  if (!groups || groups.length === 0) return [];
+  const ids = new Set(nodes.map((n) => n.id));
+  const out: DocGroup[] = [];
+  for (const g of groups) {
+    const nodeIds = [...new Set(g.nodeIds)].filter((id) => ids.has(id));
+    if (nodeIds.length === 0) continue;
+    out.push({ id: g.id, label: g.label, ...(g.color !== undefined ? { color: g.color } : {}), nodeIds });
+  }
+  return out;
 }
 
 export type DiagnosticCode =
@@ -60,7 +86,9 @@ export type DiagnosticCode =
   | 'param-out-of-range'
   | 'param-wrong-type'
   | 'param-unknown'
-  | 'param-invalid';
+  | 'param-invalid'
+  | 'dangling-group-member'
+  | 'duplicate-group-id';
 
 /** One problem in a document, precise enough to show on the node it concerns. */
 export interface Diagnostic {
@@ -69,6 +97,8 @@ export interface Diagnostic {
   message: string;
   nodeId?: string;
   edgeId?: string;
+  /** A group (editor frame) the problem concerns. */
+  groupId?: string;
   param?: string;
   port?: string;
   line?: number;

@@ -1,6 +1,6 @@
 /** The on-disk text of a document: stable key order, 2-space indent, trailing newline. */
 import type { DlflowDocument } from '../../protocol/index.ts';
-import { DOCUMENT_FORMAT, DOCUMENT_VERSION } from '../../protocol/index.ts';
+import { DOCUMENT_FORMAT, DOCUMENT_VERSION, savedGroups } from '../../protocol/index.ts';
 import { derivedEdgeId, structureProblems } from './structure.ts';
 
 /** Object keys sorted at every depth, so param values diff stably whatever built them. */
@@ -17,7 +17,8 @@ function sortedDeep(value: unknown): unknown {
 /**
  * Serialises a current-version document with a fixed key order: format, version, nodes (id,
  * type, typeVersion?, label?, position {x, y}, params sorted by key), edges (id, source,
- * sourceHandle, target, targetHandle), viewport (x, y, zoom). Fields outside the format are
+ * sourceHandle, target, targetHandle), groups? (id, label, color?, nodeIds; member ids that name
+ * no node and empty groups dropped), viewport (x, y, zoom). Fields outside the format are
  * dropped. Parsing the result and serialising again gives the same bytes. Throws if the
  * document is not structurally valid (a bug in the caller, not a user error).
  */
@@ -45,6 +46,8 @@ export function serializeDocument(doc: DlflowDocument): string {
       targetHandle: e.targetHandle,
     })),
   };
+  const groups = savedGroups(doc.groups, doc.nodes);
+  if (groups.length > 0) out.groups = groups;
   if (doc.viewport) out.viewport = { x: doc.viewport.x, y: doc.viewport.y, zoom: doc.viewport.zoom };
   return `${JSON.stringify(out, null, 2)}\n`;
 }

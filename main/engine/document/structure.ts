@@ -28,12 +28,19 @@ function schemas(strict: boolean) {
     target: z.string().min(1),
     targetHandle: z.string().min(1),
   });
+  const group = obj({
+    id: z.string().min(1),
+    label: z.string().default(''),
+    nodeIds: z.array(z.string()).default([]),
+    color: z.string().optional(),
+  });
   const viewport = obj({ x: z.number(), y: z.number(), zoom: z.number().positive() });
   return obj({
     format: z.literal(DOCUMENT_FORMAT),
     version: z.int().min(0),
     nodes: z.array(node),
     edges: z.array(edge).default([]),
+    groups: z.array(group).optional(),
     viewport: viewport.optional(),
   });
 }
@@ -76,6 +83,10 @@ const EXPECTED: Record<string, string> = {
 /** Who a path inside the raw document concerns, for the message prefix and the diagnostic. */
 function subject(raw: unknown, path: readonly PropertyKey[]): { prefix: string; nodeId?: string; edgeId?: string; rest: PropertyKey[] } {
   const [top, index, ...rest] = path;
+  if (top === 'groups' && typeof index === 'number') {
+    const id = at(raw, [top, index, 'id']);
+    return { prefix: typeof id === 'string' && id !== '' ? `group "${id}"` : `group #${index + 1}`, rest };
+  }
   if ((top === 'nodes' || top === 'edges') && typeof index === 'number') {
     const id = at(raw, [top, index, 'id']);
     const what = top === 'nodes' ? 'node' : 'edge';
@@ -161,6 +172,8 @@ function normalise(data: Parsed): DlflowDocument {
     }),
   );
   const doc: DlflowDocument = { format: DOCUMENT_FORMAT, version: data.version, nodes, edges };
+  if (data.groups)
+    doc.groups = data.groups.map((g) => ({ id: g.id, label: g.label, nodeIds: [...g.nodeIds], ...(g.color !== undefined ? { color: g.color } : {}) }));
   if (data.viewport) doc.viewport = { ...data.viewport };
   return doc;
 }

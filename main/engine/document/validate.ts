@@ -151,6 +151,28 @@ export function validateDocument(doc: DlflowDocument, registry: Registry): Diagn
           : `cycle ${path}; a pipeline cannot feed back into itself`,
     });
   }
+  out.push(...checkGroups(doc));
+  return out;
+}
+
+/** Groups are only frames in the editor: their problems are warnings, fixed when saved. */
+function checkGroups(doc: DlflowDocument): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const nodeIds = new Set(doc.nodes.map((n) => n.id));
+  const seen = new Set<string>();
+  for (const group of doc.groups ?? []) {
+    if (seen.has(group.id))
+      out.push({ severity: 'warning', code: 'duplicate-group-id', groupId: group.id, message: `group id "${group.id}" is used by more than one group` });
+    seen.add(group.id);
+    const missing = group.nodeIds.filter((id) => !nodeIds.has(id));
+    if (missing.length > 0)
+      out.push({
+        severity: 'warning',
+        code: 'dangling-group-member',
+        groupId: group.id,
+        message: `group "${group.id}"${group.label ? ` ("${group.label}")` : ''}: ${missing.map((id) => `"${id}"`).join(', ')} ${missing.length > 1 ? 'are not nodes' : 'is not a node'} of this document (dropped when saved)`,
+      });
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@ import { defaultParams } from '../model/catalog.ts';
 import { clipboardText, copySelection, parseClipboard, pasteInto } from '../model/clipboard.ts';
 import { checkConnection, type ConnectionAttempt } from '../model/connections.ts';
 import { addNode, alignPositions, connect, moveNodes, removeElements, setLabel, setParam, type AlignMode, type NodeBox } from '../model/documentOps.ts';
+import { groupNodes, setGroupLabel, ungroup } from '../model/groups.ts';
 import { catalogStore } from '../stores/catalogStore.ts';
 import { currentDocument, editDocument, editorStore, setSelection } from '../stores/editorStore.ts';
 import { showToast } from '../stores/toastStore.ts';
@@ -102,4 +103,36 @@ export function alignSelection(mode: AlignMode, boxes: NodeBox[]): void {
     return;
   }
   editDocument((doc) => moveNodes(doc, alignPositions(boxes, mode)));
+}
+
+/** Ctrl+G: frames the selected nodes in a new labelled group (taking them out of other groups). */
+export function groupSelection(label = 'Group'): string | undefined {
+  const selected = editorStore.getState().selectedNodes;
+  if (selected.size === 0) {
+    showToast('Select the nodes to group first.', 'info');
+    return undefined;
+  }
+  let groupId: string | undefined;
+  editDocument((doc) => {
+    const r = groupNodes(doc, selected, label);
+    groupId = r.groupId;
+    return r.doc;
+  });
+  return groupId;
+}
+
+/** Ctrl+Shift+G: removes the frames of the given groups, or of the groups holding selected nodes (the nodes stay). */
+export function ungroupSelection(groupIds?: Iterable<string>): void {
+  const doc = currentDocument();
+  const selected = editorStore.getState().selectedNodes;
+  const ids = groupIds ? [...groupIds] : (doc.groups ?? []).filter((g) => g.nodeIds.some((id) => selected.has(id))).map((g) => g.id);
+  if (ids.length === 0) {
+    showToast('No group to remove: select a grouped node or a frame.', 'info');
+    return;
+  }
+  editDocument((d) => ungroup(d, ids));
+}
+
+export function renameGroup(groupId: string, label: string): void {
+  editDocument((d) => setGroupLabel(d, groupId, label), `group-label:${groupId}`);
 }

@@ -20,7 +20,8 @@ import { addNodeOfType, connectWire } from '../actions/editActions.ts';
 import { categoryColor } from '../model/catalog.ts';
 import { checkConnection } from '../model/connections.ts';
 import { moveNodes } from '../model/documentOps.ts';
-import { createFlowCache, FLOW_NODE_TYPE, type FlowEdge, type FlowNode as FlowNodeType, type NodeSize } from '../model/flowConversion.ts';
+import { createFlowCache, FLOW_NODE_TYPE, type FlowEdge, type FlowNode as DocFlowNode, type NodeSize } from '../model/flowConversion.ts';
+import { groupBounds, groupFlowId, groupIdOfFlow, isGroupFlowId, memberMoves } from '../model/groups.ts';
 import { catalogStore, useCatalogStore } from '../stores/catalogStore.ts';
 import {
   commitLiveEdit,
@@ -37,10 +38,14 @@ import { useDiagnosticsStore } from '../stores/diagnosticsStore.ts';
 import { showToast } from '../stores/toastStore.ts';
 import { openDialog } from '../stores/uiStore.ts';
 import { FlowNode } from './FlowNode.tsx';
+import { GROUP_NODE_TYPE, GroupFrame, type GroupFlowNode } from './GroupFrame.tsx';
+
+type FlowNodeType = DocFlowNode | GroupFlowNode;
+const isDocFlowNode = (n: FlowNodeType): n is DocFlowNode => n.type === FLOW_NODE_TYPE;
 
 export const PALETTE_DRAG_TYPE = 'application/x-dlflow-node-type';
 
-const nodeTypes = { [FLOW_NODE_TYPE]: FlowNode };
+const nodeTypes = { [FLOW_NODE_TYPE]: FlowNode, [GROUP_NODE_TYPE]: GroupFrame };
 const proOptions = { hideAttribution: true };
 const fitViewOptions = { padding: 0.2, maxZoom: 1.2 };
 const ZOOMED_OUT = 0.45;
@@ -66,6 +71,46 @@ export function Canvas() {
   );
   const diagnostics = useDiagnosticsStore((s) => s.all);
   const nodes = flow.nodes;
+  const [selectedGroups, setSelectedGroups] = useState<ReadonlySet<string>>(new Set());
+  // Frames go first (drawn below), sized from their members' positions and measured sizes.
+  const groupCache = useRef(new Map<string, GroupFlowNode>());
+  const allNodes = useMemo((): FlowNodeType[] => {
+    if (!doc.groups?.length) {
+      groupCache.current.clear();
+      return nodes;
+    }
+    const next = new Map<string, GroupFlowNode>();
+    const frames: GroupFlowNode[] = [];
+    for (const group of doc.groups) {
+      const box = groupBounds(group, doc, sizes.current);
+      if (!box) continue;
+      const id = groupFlowId(group.id);
+      const selected = selectedGroups.has(id);
+      const hit = groupCache.current.get(id);
+      const same =
+        hit && hit.data.group === group && hit.selected === selected && hit.position.x === box.x && hit.position.y === box.y && hit.data.width === box.width && hit.data.height === box.height;
+      const frame: GroupFlowNode = same
+        ? hit
+        : {
+            id,
+            type: GROUP_NODE_TYPE,
+            position: { x: box.x, y: box.y },
+            data: { group, width: box.width, height: box.height },
+            width: box.width,
+            height: box.height,
+            measured: { width: box.width, height: box.height },
+            selected,
+            zIndex: -1,
+            connectable: false,
+            dragHandle: '.dl-group-header',
+          };
+      next.set(id, frame);
+      frames.push(frame);
+    }
+    groupCache.current = next;
+    return [...frames, ...nodes];
+    // sizesVersion: member sizes are read from the mutable map.
+  }, [doc, nodes, selectedGroups, sizesVersion]);
   // Wires the engine flagged (type mismatch, unknown port, …) are drawn red with the reason.
   const edges = useMemo(() => {
     const bad = new Map<string, string>();
@@ -92,9 +137,28 @@ export function Canvas() {
 
   const onNodesChange = useCallback((changes: NodeChange<FlowNodeType>[]) => {
     const moves = new Map<string, { x: number; y: number }>();
+    const frameMoves = new Map<string, { to: { x: number; y: number }; from: { x: number; y: number } }>();
     let sizesChanged = false;
     let selection: Set<string> | undefined;
+    let groupSelection: Set<string> | undefined;
     for (const c of changes) {
+      if (c.type !== 'add' && c.type !== 'replace' && isGroupFlowId(c.id)) {
+        // A frame: its position moves its members; its size follows them; its selection is local.
+        if (c.type === 'position' && c.position) {
+          const doc0 = currentDocument();
+          const group = doc0.groups?.find((g) => g.id === groupIdOfFlow(c.id));
+          const box = group && groupBounds(group, doc0, sizes.current);
+          if (box) {
+            if (c.dragging && !dragBase.current) dragBase.current = doc0;
+            frameMoves.set(group.id, { to: c.position, from: { x: box.x, y: box.y } });
+          }
+        } else if (c.type === 'select') {
+          groupSelection ??= new Set(selectedGroupsRef.current);
+          if (c.selected) groupSelection.add(c.id);
+          else groupSelection.delete(c.id);
+        }
+        continue;
+      }
       switch (c.type) {
         case 'dimensions':
           if (c.dimensions) {
@@ -128,6 +192,8 @@ export function Canvas() {
       }
     }
     if (sizesChanged) setSizesVersion((v) => v + 1);
+    if (groupSelection) setSelectedGroups(groupSelection);
+    if (frameMoves.size > 0) for (const [id, p] of memberMoves(currentDocument(), frameMoves, new Set(moves.keys()))) moves.set(id, p);
     if (moves.size > 0) {
       // Drags are one undo step (committed on drag stop); keyboard nudges are ordinary edits.
       if (dragBase.current) editDocumentLive((d) => moveNodes(d, moves));
@@ -135,6 +201,9 @@ export function Canvas() {
     }
     if (selection) setSelection(selection, editorStore.getState().selectedEdges);
   }, []);
+
+  const selectedGroupsRef = useRef(selectedGroups);
+  selectedGroupsRef.current = selectedGroups;
 
   const onEdgesChange = useCallback((changes: EdgeChange<FlowEdge>[]) => {
     let selection: Set<string> | undefined;
@@ -233,6 +302,12 @@ export function Canvas() {
   const onNodeContextMenu = useCallback(
     (e: ReactMouseEvent, node: FlowNodeType) => {
       e.preventDefault();
+      if (!isDocFlowNode(node)) {
+        // A frame: the menu for its members (group, ungroup, copy, delete...).
+        setSelection(node.data.group.nodeIds);
+        openDialog({ kind: 'context-menu', screen: { x: e.clientX, y: e.clientY }, flow: rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }), nodeId: node.data.group.nodeIds[0] });
+        return;
+      }
       // Acting on a node outside the selection acts on that node alone.
       if (!editorStore.getState().selectedNodes.has(node.id)) setSelection([node.id]);
       openDialog({ kind: 'context-menu', screen: { x: e.clientX, y: e.clientY }, flow: rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }), nodeId: node.id });
@@ -249,6 +324,7 @@ export function Canvas() {
   );
 
   const minimapColor = useCallback((n: FlowNodeType) => {
+    if (!isDocFlowNode(n)) return 'transparent';
     const schema = catalogStore.getState().index.byId.get(n.data.node.type);
     return schema ? categoryColor(schema.category) : '#666';
   }, []);
@@ -256,7 +332,7 @@ export function Canvas() {
   return (
     <div className={`dl-canvas${zoomedOut ? ' zoomed-out' : ''}`} data-testid="canvas" onDragOver={onDragOver} onDrop={onDrop} onDoubleClick={onDoubleClick}>
       <ReactFlow<FlowNodeType, FlowEdge>
-        nodes={nodes}
+        nodes={allNodes}
         edges={edges}
         nodeTypes={nodeTypes}
         onNodesChange={onNodesChange}
@@ -276,6 +352,7 @@ export function Canvas() {
         minZoom={0.1}
         maxZoom={2.5}
         onlyRenderVisibleElements={nodes.length > 120}
+        elevateNodesOnSelect={false}
         proOptions={proOptions}
         colorMode="dark"
         fitView

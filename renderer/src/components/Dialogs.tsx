@@ -1,7 +1,7 @@
 /** Modal dialogs: open, save as, help, quick-add, large preview, recovery, code trust, messages. */
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { openPath, restoreRecovery, saveTo } from '../actions/documentActions.ts';
-import { addNodeOfType, connectWire, copySelectionText, deleteSelection, duplicateSelection, lastCopiedText, pasteText, selectAll } from '../actions/editActions.ts';
+import { addNodeOfType, connectWire, copySelectionText, deleteSelection, duplicateSelection, groupSelection, lastCopiedText, pasteText, selectAll, ungroupSelection } from '../actions/editActions.ts';
 import { runToSelected, trustAndRun } from '../actions/runActions.ts';
 import { SHORTCUTS } from '../hooks/useKeyboardShortcuts.ts';
 import { compatibleNodes, matchesSearch } from '../model/catalog.ts';
@@ -193,6 +193,8 @@ function ContextMenu({ dialog }: { dialog: Extract<Dialog, { kind: 'context-menu
         { label: 'Run to here', testId: 'menu-run-to', run: () => void runToSelected() },
         { label: 'Duplicate (Ctrl+D)', testId: 'menu-duplicate', run: duplicateSelection },
         { label: 'Copy (Ctrl+C)', testId: 'menu-copy', run: () => void copySelectionText() },
+        { label: 'Group (Ctrl+G)', testId: 'menu-group', run: () => void groupSelection() },
+        { label: 'Ungroup (Ctrl+Shift+G)', testId: 'menu-ungroup', run: () => ungroupSelection(), disabled: !editorStore.getState().history.present.groups?.length },
         { label: 'Delete (Del)', testId: 'menu-delete', run: deleteSelection },
       ]
     : [

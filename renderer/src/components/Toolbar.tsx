@@ -1,7 +1,7 @@
 /** File, run, edit and view commands. */
 import { useReactFlow } from '@xyflow/react';
 import { newDocument, saveDocument } from '../actions/documentActions.ts';
-import { alignSelection } from '../actions/editActions.ts';
+import { alignSelection, groupSelection } from '../actions/editActions.ts';
 import { cancelRun, runAll, runToSelected } from '../actions/runActions.ts';
 import type { AlignMode, NodeBox } from '../model/documentOps.ts';
 import { isRunActive } from '../model/runState.ts';
@@ -97,6 +97,9 @@ export function Toolbar() {
             </option>
           ))}
         </select>
+        <button type="button" className="dl-btn" data-testid="group-button" disabled={selectedCount < 1} onClick={() => void groupSelection()} title="Group the selected nodes in a labelled frame (Ctrl+G)">
+          ▢ Group
+        </button>
       </div>
       <div className="dl-tool-group">
         <button type="button" className="dl-btn" data-testid="fit-button" onClick={() => void rf.fitView({ padding: 0.2, duration: 200 })} title="Fit view (F)">

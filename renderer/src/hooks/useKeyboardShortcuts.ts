@@ -2,7 +2,7 @@
 import { useReactFlow } from '@xyflow/react';
 import { useEffect } from 'react';
 import { saveDocument } from '../actions/documentActions.ts';
-import { deleteSelection, duplicateSelection, selectAll } from '../actions/editActions.ts';
+import { deleteSelection, duplicateSelection, groupSelection, selectAll, ungroupSelection } from '../actions/editActions.ts';
 import { cancelRun, runAll, runToSelected } from '../actions/runActions.ts';
 import { redoEdit, undoEdit } from '../stores/editorStore.ts';
 import { closeDialog, openDialog, setUi, uiStore } from '../stores/uiStore.ts';
@@ -12,6 +12,8 @@ export const SHORTCUTS: { keys: string; description: string }[] = [
   { keys: 'Ctrl+Y / Ctrl+Shift+Z', description: 'Redo' },
   { keys: 'Ctrl+C / Ctrl+V', description: 'Copy / paste the selected nodes (as JSON, works across documents)' },
   { keys: 'Ctrl+D', description: 'Duplicate the selection' },
+  { keys: 'Ctrl+G', description: 'Group the selected nodes in a labelled frame (drag the frame to move them; double-click its label to rename)' },
+  { keys: 'Ctrl+Shift+G', description: 'Ungroup the frames of the selected nodes' },
   { keys: 'Delete / Backspace', description: 'Delete the selected nodes and wires' },
   { keys: 'Ctrl+A', description: 'Select everything' },
   { keys: 'Ctrl+S', description: 'Save' },
@@ -86,6 +88,10 @@ export function useKeyboardShortcuts(): void {
       } else if (mod && key === 'y') {
         e.preventDefault();
         redoEdit();
+      } else if (mod && key === 'g') {
+        e.preventDefault();
+        if (e.shiftKey) ungroupSelection();
+        else groupSelection();
       } else if (mod && key === 'd') {
         e.preventDefault();
         duplicateSelection();

@@ -87,6 +87,20 @@ export function documentJsonSchema(catalog: NodeCatalog): JsonSchema {
           additionalProperties: false,
         },
       },
+      groups: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'label', 'nodeIds'],
+          properties: {
+            id: { type: 'string' },
+            label: { type: 'string' },
+            color: { type: 'string' },
+            nodeIds: { type: 'array', items: { type: 'string' } },
+          },
+          additionalProperties: false,
+        },
+      },
       viewport: { type: 'object', properties: { x: { type: 'number' }, y: { type: 'number' }, zoom: { type: 'number' } } },
     },
     additionalProperties: false,

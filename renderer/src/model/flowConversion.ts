@@ -68,6 +68,7 @@ export function flowToDocument(base: DlflowDocument, nodes: readonly FlowNode[],
     targetHandle: e.targetHandle ?? '',
   }));
   const out: DlflowDocument = { format: base.format, version: base.version, nodes: docNodes, edges: docEdges };
+  if (base.groups) out.groups = base.groups.map((g) => ({ ...g, nodeIds: [...g.nodeIds] }));
   if (base.viewport) out.viewport = { ...base.viewport };
   return out;
 }

@@ -1,5 +1,5 @@
 /** The `.dlflow` text form: pretty JSON with a stable key order so files diff well. */
-import type { DlflowDocument, DocEdge, DocNode } from '../../../main/protocol/index.ts';
+import { savedGroups, type DlflowDocument, type DocEdge, type DocNode } from '../../../main/protocol/index.ts';
 
 /** Object keys sorted at every depth, as the engine writes params. */
 function sortedDeep(value: unknown): unknown {
@@ -27,10 +27,13 @@ function orderEdge(e: DocEdge): DocEdge {
 
 /**
  * The same text the engine writes: format, version, nodes {id, type, typeVersion?, label?,
- * position, params sorted}, edges {id, source, sourceHandle, target, targetHandle}, viewport?.
+ * position, params sorted}, edges {id, source, sourceHandle, target, targetHandle}, groups? (dangling
+ * member ids and empty groups dropped), viewport?.
  */
 export function serializeDocument(doc: DlflowDocument): string {
   const out: Record<string, unknown> = { format: doc.format, version: doc.version, nodes: doc.nodes.map(orderNode), edges: doc.edges.map(orderEdge) };
+  const groups = savedGroups(doc.groups, doc.nodes);
+  if (groups.length > 0) out.groups = groups;
   if (doc.viewport) out.viewport = { x: doc.viewport.x, y: doc.viewport.y, zoom: doc.viewport.zoom };
   return `${JSON.stringify(out, null, 2)}\n`;
 }
