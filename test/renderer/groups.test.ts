@@ -14,6 +14,7 @@ import {
   ungroup,
 } from '../../renderer/src/model/groups.ts';
 import { serializeDocument } from '../../renderer/src/model/serialize.ts';
+import { removeElements } from '../../renderer/src/model/documentOps.ts';
 
 function doc(): DlflowDocument {
   return {
@@ -75,6 +76,14 @@ describe('groups model', () => {
     const moves = memberMoves(g, new Map([['g1', { from: { x: -24, y: -44 }, to: { x: 6, y: -34 } }]]), new Set(['b']));
     expect([...moves]).toEqual([['a', { x: 30, y: 10 }]]);
     expect(memberMoves(g, new Map([['g1', { from: { x: 1, y: 1 }, to: { x: 1, y: 1 } }]]), new Set()).size).toBe(0);
+  });
+
+  it('deleting nodes takes them out of their groups and drops emptied groups', () => {
+    const one = groupNodes(doc(), ['a', 'b']).doc;
+    const two = groupNodes(one, ['c']).doc;
+    const r = removeElements(two, ['b', 'c']);
+    expect(r.groups).toEqual([{ id: 'g1', label: 'Group', nodeIds: ['a'] }]);
+    expect('groups' in removeElements(r, ['a'])).toBe(false);
   });
 
   it('frame ids round-trip and groups survive the flow conversion and saving', () => {

@@ -42,7 +42,16 @@ export function removeElements(doc: DlflowDocument, nodeIdsToRemove: Iterable<st
   const keptNodes = doc.nodes.filter((n) => !nodes.has(n.id));
   const keptEdges = doc.edges.filter((e) => !edges.has(e.id) && !nodes.has(e.source) && !nodes.has(e.target));
   if (keptNodes.length === doc.nodes.length && keptEdges.length === doc.edges.length) return doc;
-  return { ...doc, nodes: keptNodes, edges: keptEdges };
+  const out: DlflowDocument = { ...doc, nodes: keptNodes, edges: keptEdges };
+  // Deleted nodes leave their groups; a group left empty goes too.
+  if (doc.groups?.some((g) => g.nodeIds.some((id) => nodes.has(id)))) {
+    const groups = doc.groups
+      .map((g) => (g.nodeIds.some((id) => nodes.has(id)) ? { ...g, nodeIds: g.nodeIds.filter((id) => !nodes.has(id)) } : g))
+      .filter((g) => g.nodeIds.length > 0);
+    if (groups.length > 0) out.groups = groups;
+    else delete out.groups;
+  }
+  return out;
 }
 
 /** Moves nodes to new positions (rounded to whole pixels so files diff well). */
