@@ -8,6 +8,7 @@
  *   DLFLOW_BENCH_STREAM   images for the streaming/RSS figure (default 3000; 20000 for the full check)
  *   DLFLOW_BENCH_DIR      where to generate (default a temp folder, removed afterwards)
  *   DLFLOW_BENCH_ONLY     comma-separated subset of decode,stream,augment
+ *   DLFLOW_BENCH_PER_KIND 0 skips the per-kind augmentation timings
  * Figures per CPU-second are printed too: on a shared machine, load from other processes skews
  * wall-clock rates but not those.
  */
@@ -19,7 +20,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../main/engine/backend/select.ts';
 import { createRandom } from '../main/engine/random.ts';
 import type { AugmentKind } from '../nodes/_lib/augment.ts';
-import { AUGMENT_INFO, GEOMETRIC_OPS, PIXEL_KINDS, appendSteps } from '../nodes/_lib/augment.ts';
+import { AUGMENT_INFO, GEOMETRIC_OPS, PIXEL_KINDS, appendSteps, applyChain } from '../nodes/_lib/augment.ts';
 import { batchIndices, batchTensors, createDataset, createMemoryStore } from '../nodes/_lib/dataset.ts';
 import { createDecodedFileStore, decodeFiles } from '../nodes/_lib/image-io.ts';
 import type { DecodeTarget } from '../nodes/_lib/image-io.ts';
@@ -148,6 +149,39 @@ async function augmentFigure(): Promise<void> {
     chainAllAtProbability1ImagesPerCpuSecond: Math.round((rounds * n) / worstCpu),
     tensorsLeft: tf.memory().numTensors,
   });
+  if (process.env.DLFLOW_BENCH_PER_KIND !== '0') perKindFigure(dataset, idx);
+}
+
+/**
+ * Each kind alone on the same 224x224x3 batch of 32 (already a float tensor, so only the
+ * augmentation is timed): CPU-milliseconds per batch at the kind's default probability and at p = 1.
+ */
+function perKindFigure(dataset: ReturnType<typeof createDataset>, idx: Int32Array): void {
+  const { x, y } = batchTensors(dataset, idx);
+  y.dispose();
+  const random = createRandom(2);
+  const kinds = [...GEOMETRIC_OPS, ...PIXEL_KINDS] as AugmentKind[];
+  const time = (steps: ReturnType<typeof appendSteps>): number => {
+    const rounds = 3;
+    applyChain(x, steps, random).dispose();
+    const cpu = process.cpuUsage();
+    for (let r = 0; r < rounds; r++) {
+      const out = applyChain(x, steps, random);
+      out.dataSync();
+      out.dispose();
+    }
+    return Math.round((cpuSecondsSince(cpu) * 1000) / rounds);
+  };
+  const perKind: Record<string, { defaultP: number; p1: number }> = {};
+  for (const kind of kinds) {
+    const [min, max] = AUGMENT_INFO[kind].range;
+    perKind[kind] = {
+      defaultP: time(appendSteps([], [{ kind, range: { p: AUGMENT_INFO[kind].p, min, max } }])),
+      p1: time(appendSteps([], [{ kind, range: { p: 1, min, max } }])),
+    };
+  }
+  x.dispose();
+  printJson({ bench: 'data', figure: 'augmentation-per-kind', backend: tf.getBackend(), image: '224x224x3', batch: idx.length, unit: 'CPU-ms per batch', perKind, tensorsLeft: tf.memory().numTensors });
 }
 
 async function streamFigure(files: string[]): Promise<void> {

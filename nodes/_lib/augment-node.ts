@@ -39,7 +39,9 @@ export function withSteps(d: Dataset, add: { kind: AugmentKind; range: AugmentRa
 
 /** The kinds in a dataset's chain, in order, with fused geometric/colour steps expanded. */
 export function chainKinds(d: Dataset): string[] {
-  return (d.augment ?? []).flatMap((s) => (s.kind === 'geometric' || s.kind === 'colour' ? (s.params.ops as { op: string }[]).map((o) => o.op) : [s.kind]));
+  return (d.augment ?? []).flatMap((s) =>
+    s.kind === 'geometric' || s.kind === 'colour' ? [...(s.params.ops as { op: string }[]).map((o) => o.op), ...(s.params.lens ? ['lens'] : [])] : [s.kind],
+  );
 }
 
 export const chainSummary = (d: Dataset): string => `${chainKinds(d).length} augmentation kinds in ${d.augment?.length ?? 0} batched steps`;

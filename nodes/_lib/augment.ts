@@ -7,9 +7,10 @@
  * and tensor noise from seeds it hands out, so a batch is reproducible from the seed.
  *
  * Geometric kinds (flips, scale, crop, translation, rotation, stretch, shear) compose into one
- * 3x3 projective matrix per image and run as ONE `tf.image.transform` per batch, whatever the
- * chain: a `geometric` step carries the list of ops. Lens distortion is a radial remap done with
- * gathers; the photometric and weather kinds are elementwise/conv tensor ops. No per-pixel JS.
+ * 3x3 projective matrix per image and run as ONE bilinear remap per batch (the DlflowRemap
+ * kernel on wasm), whatever the chain: a `geometric` step carries the list of ops, and the lens
+ * distortion that follows them folds into the same sampling pass (affine ∘ radial). The
+ * photometric and weather kinds are elementwise/conv tensor ops.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../main/engine/random.ts';
@@ -17,6 +18,7 @@ import { createRandom, hashString } from '../../main/engine/random.ts';
 import type { ImageGridPreview } from '../../main/protocol/index.ts';
 import type { AugmentStep, Dataset } from './dataset.ts';
 import { registerAugmentation } from './dataset.ts';
+import { REMAP_KERNEL, REMAP_PARAMS, remapBilinear } from '../../main/engine/backend/wasm-kernels/remap.ts';
 import { encodePng, upscale } from './png.ts';
 
 /** Probability and magnitude range of one augmentation kind. */
@@ -36,6 +38,8 @@ export type GeometricFill = 'reflect' | 'constant' | 'nearest';
 export interface GeometricParams {
   ops: (AugmentRange & { op: GeometricOp })[];
   fill?: GeometricFill;
+  /** Lens distortion applied after the ops, in the same sampling pass. */
+  lens?: AugmentRange;
 }
 
 /**
@@ -214,68 +218,51 @@ export function geometricMatrices(n: number, h: number, w: number, params: Geome
   return { matrices: out, identity };
 }
 
-/** Applies a chain of geometric ops as one projective warp per image (one transform call per batch). */
+/**
+ * Samples every image of x once through its own source-coordinate map: the lens distortion k
+ * (0 = none) then the 8 projective coefficients (`tf.image.transform`'s), bilinear, with the
+ * fill mode at the borders. On wasm this is the DlflowRemap kernel (one pass over the heap);
+ * elsewhere the same loop runs on the tensor's data.
+ */
+export function remap(x: tf.Tensor4D, matrices: Float32Array, lensK: Float32Array, fill: GeometricFill): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  if (matrices.length !== n * 8 || lensK.length !== n) throw new Error(`remap: expected ${n} matrices and lens factors, got ${matrices.length / 8} and ${lensK.length}`);
+  const params = new Float32Array(n * REMAP_PARAMS);
+  for (let i = 0; i < n; i++) {
+    params.set(matrices.subarray(i * 8, i * 8 + 8), i * REMAP_PARAMS);
+    params[i * REMAP_PARAMS + 8] = lensK[i];
+  }
+  if (x.dtype === 'float32' && tf.getKernel(REMAP_KERNEL, tf.getBackend()))
+    return tidy4(() => tf.engine().runKernel(REMAP_KERNEL, { image: x, params: tf.tensor2d(params, [n, REMAP_PARAMS]) }, { fillMode: fill }) as tf.Tensor);
+  const out = new Float32Array(n * h * w * c);
+  remapBilinear(x.dataSync() as Float32Array, out, n, h, w, c, params, fill);
+  return tf.tensor4d(out, x.shape);
+}
+
+/**
+ * Applies a chain of geometric ops as one projective warp per image, and the lens distortion
+ * that follows them when the step carries one: one sampling pass per batch for the lot.
+ */
 export function geometric(x: tf.Tensor4D, params: GeometricParams, random: Random): tf.Tensor4D {
   const [n, h, w] = x.shape;
   const { matrices, identity } = geometricMatrices(n, h, w, params, random);
-  if (identity) return x.clone();
-  const fill = params.fill ?? 'reflect';
-  return tidy4(() => {
-    if (tf.getBackend() !== 'cpu' || n === 1) return tf.image.transform(x, tf.tensor2d(matrices, [n, 8]), 'bilinear', fill, 0);
-    // tfjs 4.22's cpu Transform kernel returns after the first image of a batch (the others come
-    // back as zeros); wasm and the native backends are fine. On cpu, warp image by image.
-    const parts = tf.split(x, n, 0).map((img, i) => tf.image.transform(img as tf.Tensor4D, tf.tensor2d(matrices.subarray(i * 8, i * 8 + 8), [1, 8]), 'bilinear', fill, 0));
-    return tf.concat(parts, 0);
-  });
+  const k = params.lens ? draws(n, params.lens, random, 0) : new Float32Array(n);
+  if (identity && k.every((v) => v === 0)) return x.clone();
+  return remap(x, matrices, k, params.fill ?? 'reflect');
 }
 
 // ---------------------------------------------------------------------------------------------
-// Lens distortion: radial remap with bilinear sampling by gathers
+// Lens distortion on its own (not after a geometric step): the same remap with no warp
 
+const IDENTITY_MATRIX = [1, 0, 0, 0, 1, 0, 0, 0];
 function lens(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const [, h, w] = x.shape;
-  const kAll = draws(x.shape[0], r, random, 0);
-  return onPicked(x, kAll, 0, (sub, k) => {
-    const n = sub.shape[0];
-    // Normalised centred output coordinates, radius 1 at the half-diagonal.
-    const cx = (w - 1) / 2;
-    const cy = (h - 1) / 2;
-    const norm = Math.hypot(cx, cy) || 1;
-    const gx = new Float32Array(h * w);
-    const gy = new Float32Array(h * w);
-    for (let y = 0; y < h; y++)
-      for (let xx = 0; xx < w; xx++) {
-        gx[y * w + xx] = (xx - cx) / norm;
-        gy[y * w + xx] = (y - cy) / norm;
-      }
-    const dx = tf.tensor2d(gx, [1, h * w]);
-    const dy = tf.tensor2d(gy, [1, h * w]);
-    const r2 = dx.square().add(dy.square());
-    // Source = centre + d * (1 + k r^2), scaled by 1 / (1 + k) for barrel so the corners stay in view.
-    const kk = tf.tensor2d(k, [n, 1]);
-    const fit = tf.tensor2d(k.map((v) => (v > 0 ? 1 / (1 + v) : 1)), [n, 1]);
-    const factor = r2.mul(kk).add(1).mul(fit);
-    const sx = dx.mul(factor).mul(norm).add(cx).clipByValue(0, w - 1);
-    const sy = dy.mul(factor).mul(norm).add(cy).clipByValue(0, h - 1);
-    return bilinearGather(sub, sx as tf.Tensor2D, sy as tf.Tensor2D);
-  });
-}
-
-/** Samples x at per-image source coordinates sx, sy ([n, h*w], in pixels, already clamped). */
-function bilinearGather(x: tf.Tensor4D, sx: tf.Tensor2D, sy: tf.Tensor2D): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const x0 = sx.floor();
-  const y0 = sy.floor();
-  const fx = sx.sub(x0).expandDims(2);
-  const fy = sy.sub(y0).expandDims(2);
-  const x1 = x0.add(1).minimum(w - 1);
-  const y1 = y0.add(1).minimum(h - 1);
-  const base = tf.range(0, n, 1, 'float32').mul(h * w).reshape([n, 1]);
-  const flat = x.reshape([n * h * w, c]);
-  const at = (yy: tf.Tensor, xx: tf.Tensor): tf.Tensor => tf.gather(flat, base.add(yy.mul(w)).add(xx).toInt().reshape([-1])).reshape([n, h * w, c]);
-  const top = at(y0, x0).mul(tf.sub(1, fx)).add(at(y0, x1).mul(fx));
-  const bottom = at(y1, x0).mul(tf.sub(1, fx)).add(at(y1, x1).mul(fx));
-  return top.mul(tf.sub(1, fy)).add(bottom.mul(fy)).reshape([n, h, w, c]) as tf.Tensor4D;
+  const n = x.shape[0];
+  const k = draws(n, r, random, 0);
+  if (k.every((v) => v === 0)) return x.clone();
+  const matrices = new Float32Array(n * 8);
+  for (let i = 0; i < n; i++) matrices.set(IDENTITY_MATRIX, i * 8);
+  // The lens clamps its source points to the image, so the fill mode never shows.
+  return remap(x, matrices, k, 'nearest');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -544,7 +531,10 @@ export function geometricParamsOf(params: Record<string, unknown>): GeometricPar
   }
   const fill = (params.fill ?? 'reflect') as GeometricFill;
   if (!['reflect', 'constant', 'nearest'].includes(fill)) throw new Error(`geometric augmentation: fill "${fill}" is not reflect, constant or nearest`);
-  return { ops: ops as GeometricParams['ops'], fill };
+  const lensParams = params.lens;
+  if (lensParams !== undefined && (typeof lensParams !== 'object' || lensParams === null)) throw new Error('geometric augmentation: lens must be {p, min, max}');
+  const lensRange = lensParams ? rangeOf('lens', lensParams as Record<string, unknown>) : undefined;
+  return { ops: ops as GeometricParams['ops'], fill, ...(lensRange ? { lens: lensRange } : {}) };
 }
 
 registerAugmentation('geometric', (x, params, random) => geometric(x, geometricParamsOf(params), random));
@@ -573,7 +563,8 @@ export function applyChain(x: tf.Tensor4D, steps: readonly AugmentStep[], random
 
 /**
  * Appends augmentation kinds to a chain. Consecutive geometric ops merge into the trailing
- * `geometric` step, so a chain of geometric nodes still costs one warp per batch; consecutive
+ * `geometric` step, so a chain of geometric nodes still costs one warp per batch; a lens
+ * distortion right after them joins that step too (same sampling pass); consecutive
  * brightness/contrast/saturation/hue merge into one `colour` step (one matMul per batch).
  */
 export function appendSteps(chain: readonly AugmentStep[] | undefined, add: readonly { kind: AugmentKind; range: AugmentRange }[], fill: GeometricFill = 'reflect'): AugmentStep[] {
@@ -582,9 +573,13 @@ export function appendSteps(chain: readonly AugmentStep[] | undefined, add: read
     if (isGeometric(kind)) {
       const last = out[out.length - 1];
       const op = { op: kind, p: range.p, min: range.min, max: range.max };
-      if (last?.kind === 'geometric' && (last.params.fill ?? 'reflect') === fill)
+      if (last?.kind === 'geometric' && (last.params.fill ?? 'reflect') === fill && last.params.lens === undefined)
         out[out.length - 1] = { kind: 'geometric', params: { ...last.params, ops: [...(last.params.ops as unknown[]), op] } };
       else out.push({ kind: 'geometric', params: { ops: [op], fill } });
+    } else if (kind === 'lens' && out[out.length - 1]?.kind === 'geometric' && out[out.length - 1].params.lens === undefined) {
+      // Lens right after the warp: sampled in the same pass (one remap per batch for both).
+      const last = out[out.length - 1];
+      out[out.length - 1] = { kind: 'geometric', params: { ...last.params, lens: { p: range.p, min: range.min, max: range.max } } };
     } else if (isColour(kind)) {
       const last = out[out.length - 1];
       const op = { op: kind, p: range.p, min: range.min, max: range.max };

@@ -23,6 +23,7 @@ import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 import { stockKernel } from './kernel-utils.ts';
 import { leakyRelu, leakyReluGrad } from './leaky-relu.ts';
 import { maxPoolGrad, maxPoolWithArgmax } from './max-pool-grad.ts';
+import { REMAP_KERNEL, remap } from './remap.ts';
 import { cast, identity } from './share.ts';
 import { sum } from './sum.ts';
 
@@ -46,6 +47,7 @@ const OURS: Record<string, AnyKernelFunc> = {
   FusedConv2D: roundingSafeConv('FusedConv2D', false),
   DepthwiseConv2dNative: roundingSafeConv('DepthwiseConv2dNative', true),
   FusedDepthwiseConv2D: roundingSafeConv('FusedDepthwiseConv2D', true),
+  [REMAP_KERNEL]: remap,
 };
 
 /** Stock kernels our kernels call; captured before any replacement. */

@@ -1,0 +1,145 @@
+/**
+ * DlflowRemap: one bilinear resampling pass per batch for the augmentations' geometric warp and
+ * lens distortion together. For each output pixel (x, y) of image b:
+ *
+ * 1. lens (radial) distortion in centred coordinates normalised to the half-diagonal:
+ *    s = centre + d * (1 + k r^2) * fit, fit = 1 / (1 + k) for barrel (k > 0) so the corners stay
+ *    in view, else 1; clamped to the image. k = 0 leaves the point as it is.
+ * 2. the projective map of `tf.image.transform` (8 coefficients a0 a1 a2 b0 b1 b2 c0 c1):
+ *    (a0 x + a1 y + a2, b0 x + b1 y + b2) / (c0 x + c1 y + 1);
+ * 3. the fill mode (reflect / nearest / constant) and bilinear interpolation with 0 outside,
+ *    exactly as `tf.image.transform` does.
+ *
+ * So sampling the source once gives (warp then lens) in one pass, where the two-step version
+ * interpolates twice and builds [n, h*w] index tensors for four gathers. `params` is
+ * [n, REMAP_PARAMS] float32: the 8 coefficients, then k. The loop runs on the wasm heap.
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { heapF32, type TensorInfo, withScratch } from './kernel-utils.ts';
+
+export const REMAP_KERNEL = 'DlflowRemap';
+/** Numbers per image in the params input: 8 projective coefficients and the lens k. */
+export const REMAP_PARAMS = 9;
+export type RemapFill = 'reflect' | 'constant' | 'nearest';
+
+function reflect(v: number, len: number): number {
+  let u = v;
+  if (u < 0) {
+    if (len <= 1) u = 0;
+    else {
+      const sz2 = 2 * len;
+      if (u < sz2) u = sz2 * Math.trunc(-u / sz2) + u;
+      u = u < -len ? u + sz2 : -u - 1;
+    }
+  } else if (u > len - 1) {
+    if (len <= 1) u = 0;
+    else {
+      const sz2 = 2 * len;
+      u -= sz2 * Math.trunc(u / sz2);
+      if (u >= len) u = sz2 - u - 1;
+    }
+  }
+  return u < 0 ? 0 : u > len - 1 ? len - 1 : u;
+}
+
+/**
+ * The remap on plain arrays: `src` and `dst` are [n, h, w, c] float32 (distinct), `params`
+ * [n, REMAP_PARAMS]. Shared by the wasm kernel and the fallback used on other backends.
+ */
+export function remapBilinear(src: Float32Array, dst: Float32Array, n: number, h: number, w: number, c: number, params: Float32Array, fill: RemapFill): void {
+  const cx = (w - 1) / 2;
+  const cy = (h - 1) / 2;
+  const norm = Math.hypot(cx, cy) || 1;
+  const per = h * w * c;
+  const rowStride = w * c;
+  const mode = fill === 'reflect' ? 0 : fill === 'nearest' ? 1 : 2;
+  for (let b = 0; b < n; b++) {
+    const p = b * REMAP_PARAMS;
+    const a0 = params[p];
+    const a1 = params[p + 1];
+    const a2 = params[p + 2];
+    const b0 = params[p + 3];
+    const b1 = params[p + 4];
+    const b2 = params[p + 5];
+    const c0 = params[p + 6];
+    const c1 = params[p + 7];
+    const k = params[p + 8];
+    const base = b * per;
+    if (k === 0 && a0 === 1 && a1 === 0 && a2 === 0 && b0 === 0 && b1 === 1 && b2 === 0 && c0 === 0 && c1 === 0) {
+      dst.set(src.subarray(base, base + per), base);
+      continue;
+    }
+    const fit = k > 0 ? 1 / (1 + k) : 1;
+    const kn = k / (norm * norm);
+    let o = base;
+    for (let y = 0; y < h; y++) {
+      const dy = y - cy;
+      for (let x = 0; x < w; x++, o += c) {
+        let sx = x;
+        let sy = y;
+        if (k !== 0) {
+          const dx = x - cx;
+          const f = (1 + kn * (dx * dx + dy * dy)) * fit;
+          sx = cx + dx * f;
+          sy = cy + dy * f;
+          sx = sx < 0 ? 0 : sx > w - 1 ? w - 1 : sx;
+          sy = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
+        }
+        const proj = c0 * sx + c1 * sy + 1;
+        if (proj === 0) {
+          for (let ch = 0; ch < c; ch++) dst[o + ch] = 0;
+          continue;
+        }
+        let mx = (a0 * sx + a1 * sy + a2) / proj;
+        let my = (b0 * sx + b1 * sy + b2) / proj;
+        if (mode === 0) {
+          mx = reflect(mx, w);
+          my = reflect(my, h);
+        } else if (mode === 1) {
+          mx = mx < 0 ? 0 : mx > w - 1 ? w - 1 : mx;
+          my = my < 0 ? 0 : my > h - 1 ? h - 1 : my;
+        }
+        const x0 = Math.floor(mx);
+        const y0 = Math.floor(my);
+        const fx = mx - x0;
+        const fy = my - y0;
+        const w00 = (1 - fx) * (1 - fy);
+        const w01 = fx * (1 - fy);
+        const w10 = (1 - fx) * fy;
+        const w11 = fx * fy;
+        if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
+          const i00 = base + y0 * rowStride + x0 * c;
+          const i10 = i00 + rowStride;
+          for (let ch = 0; ch < c; ch++)
+            dst[o + ch] = w00 * src[i00 + ch] + w01 * src[i00 + c + ch] + w10 * src[i10 + ch] + w11 * src[i10 + c + ch];
+        } else {
+          // Border: taps outside the image read the fill value 0.
+          const in00 = x0 >= 0 && x0 < w && y0 >= 0 && y0 < h;
+          const in01 = x0 + 1 >= 0 && x0 + 1 < w && y0 >= 0 && y0 < h;
+          const in10 = x0 >= 0 && x0 < w && y0 + 1 >= 0 && y0 + 1 < h;
+          const in11 = x0 + 1 >= 0 && x0 + 1 < w && y0 + 1 >= 0 && y0 + 1 < h;
+          const i00 = base + y0 * rowStride + x0 * c;
+          const i10 = i00 + rowStride;
+          for (let ch = 0; ch < c; ch++)
+            dst[o + ch] =
+              (in00 ? w00 * src[i00 + ch] : 0) + (in01 ? w01 * src[i00 + c + ch] : 0) + (in10 ? w10 * src[i10 + ch] : 0) + (in11 ? w11 * src[i10 + c + ch] : 0);
+        }
+      }
+    }
+  }
+}
+
+/** The wasm kernel: inputs `image` [n, h, w, c] and `params` [n, REMAP_PARAMS], attr `fillMode`. */
+export function remap({ inputs, backend, attrs }: { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: Record<string, unknown> }): TensorInfo {
+  const { image, params } = inputs;
+  const [n, h, w, c] = image.shape;
+  if (image.shape.length !== 4 || params.shape.length !== 2 || params.shape[0] !== n || params.shape[1] !== REMAP_PARAMS)
+    throw new Error(`${REMAP_KERNEL}: expected image [n, h, w, c] and params [n, ${REMAP_PARAMS}], got [${image.shape.join(', ')}] and [${params.shape.join(', ')}]`);
+  const fill = (attrs.fillMode ?? 'reflect') as RemapFill;
+  return withScratch(backend, (s) => {
+    const out = s.alloc([n, h, w, c]);
+    // Views after the allocation: it may grow (and so move) the heap.
+    remapBilinear(heapF32(backend, image), heapF32(backend, out), n, h, w, c, heapF32(backend, params), fill);
+    return s.keep(out);
+  });
+}
