@@ -110,4 +110,24 @@ describe('editing in browser mode', () => {
     const monacoRace = /Token length and text length do not match/;
     expect(e2e.errors.filter((error) => !monacoRace.test(error))).toEqual([]);
   });
+
+  it('an edit typed in the JSON view just before leaving it is applied, not lost', async () => {
+    await page.getByTestId('json-toggle').click();
+    const editor = page.getByTestId('json-view').locator('.monaco-editor .view-lines');
+    await editor.waitFor({ timeout: 20_000 });
+    await expect.poll(() => editor.textContent(), { timeout: 20_000 }).toContain('renamed');
+    const document = {
+      ...emptyDocument(),
+      nodes: [{ id: 'flushed', type: 'stub:load-folder', params: { folder: '', limit: 4 }, position: { x: 0, y: 0 } }],
+    };
+    await editor.click();
+    await page.keyboard.press('Control+a');
+    await page.keyboard.insertText(JSON.stringify(document));
+    await page.keyboard.press('Shift+Control+End');
+    await page.keyboard.press('Delete');
+    // Leave at once, well inside the 400 ms debounce.
+    await page.getByTestId('json-toggle').click();
+    await page.getByTestId('node-flushed').waitFor({ timeout: 10_000 });
+    expect(await nodeIds(page)).toEqual(['flushed']);
+  });
 });

@@ -74,30 +74,55 @@ export function JsonView() {
     monaco.editor.setModelMarkers(model, 'dlflow', toMarkers(model.getValue(), [...parseDiags, ...(parseDiags.length ? [] : validation)]));
   }, [parseDiags, validation]);
 
-  const onChange = useCallback((value: string | undefined) => {
-    const text = value ?? '';
-    clearTimeout(timer.current);
-    if (text === applied.current) return;
-    setStatus('editing…');
-    timer.current = setTimeout(async () => {
-      try {
-        const opened = await engine().call('parseDocument', { text });
-        const blocking = opened.diagnostics.filter((d) => d.severity === 'error' && (d.code === 'malformed-json' || d.code === 'invalid-document' || d.code === 'newer-version'));
-        setParseDiags(blocking);
-        if (blocking.length > 0) {
-          setStatus(`not applied: ${blocking[0].message}`);
-          return;
-        }
-        applied.current = serializeDocument(opened.document);
-        editDocument(() => opened.document, 'json-text');
-        setStatus('applied');
-      } catch (err) {
-        setStatus(`not applied: ${errorText(err)}`);
+  /** Text typed but not applied yet (waiting for the debounce). */
+  const pending = useRef<string | undefined>(undefined);
+  const mounted = useRef(true);
+
+  /** Parses `text` with the engine and, if usable, makes it the document (one undo step). */
+  const apply = useCallback(async (text: string) => {
+    if (pending.current === text) pending.current = undefined;
+    const report = (s: string) => mounted.current && setStatus(s);
+    try {
+      const opened = await engine().call('parseDocument', { text });
+      const blocking = opened.diagnostics.filter((d) => d.severity === 'error' && (d.code === 'malformed-json' || d.code === 'invalid-document' || d.code === 'newer-version'));
+      if (mounted.current) setParseDiags(blocking);
+      if (blocking.length > 0) {
+        report(`not applied: ${blocking[0].message}`);
+        return;
       }
-    }, PARSE_DEBOUNCE_MS);
+      applied.current = serializeDocument(opened.document);
+      editDocument(() => opened.document, 'json-text');
+      report('applied');
+    } catch (err) {
+      report(`not applied: ${errorText(err)}`);
+    }
   }, []);
 
-  useEffect(() => () => clearTimeout(timer.current), []);
+  const onChange = useCallback(
+    (value: string | undefined) => {
+      const text = value ?? '';
+      clearTimeout(timer.current);
+      if (text === applied.current) {
+        pending.current = undefined;
+        return;
+      }
+      pending.current = text;
+      setStatus('editing…');
+      timer.current = setTimeout(() => void apply(text), PARSE_DEBOUNCE_MS);
+    },
+    [apply],
+  );
+
+  // Leaving the JSON view right after typing still applies the edit (flush, don't drop).
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+      clearTimeout(timer.current);
+      const text = pending.current;
+      if (text !== undefined) void apply(text);
+    };
+  }, [apply]);
 
   return (
     <div className="dl-json-view" data-testid="json-view">
