@@ -8,11 +8,13 @@
  * from the checkpoint of epoch k continues exactly as the uninterrupted run would have.
  */
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { totalmem } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { FusedAdam } from '../../main/engine/backend/wasm-kernels/index.ts';
-import { NodeError } from '../../main/engine/errors.ts';
+import { CancelledError, NodeError } from '../../main/engine/errors.ts';
+import { DataParallelTrainer, suggestReplicas, trainableFlags } from '../../main/engine/parallel/index.ts';
+import type { OptimizerSlot, OptimizerSpec } from '../../main/engine/parallel/index.ts';
 import type { RunContext } from '../../main/engine/node-api.ts';
 import { createRandom, hashString } from '../../main/engine/random.ts';
 import type { CurvesPreview } from '../../main/protocol/index.ts';
@@ -29,6 +31,8 @@ export type ScheduleName = (typeof SCHEDULES)[number];
 export const MONITORS = ['val_loss', 'val_accuracy', 'loss', 'accuracy'] as const;
 export type MonitorName = (typeof MONITORS)[number];
 export const CLASS_WEIGHTINGS = ['none', 'balanced', 'custom'] as const;
+export const WORKER_CHOICES = ['auto', '1', '2', '4'] as const;
+export type WorkerChoice = (typeof WORKER_CHOICES)[number];
 
 /** Everything that decides how a model is trained. Plain data: it is hashed into the checkpoint. */
 export interface TrainConfig {
@@ -67,6 +71,11 @@ export interface TrainConfig {
   /** Memory available for training in MiB; 0 = decide from the backend and the machine. */
   memoryLimitMb: number;
   seed: number;
+  /**
+   * Data-parallel replica threads: `auto` uses several on wasm / cpu when the machine has more
+   * than one core and the model is big enough to gain; else one (the in-process loop).
+   */
+  workers?: WorkerChoice;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -93,6 +102,7 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
   autoBatchSize: true,
   memoryLimitMb: 0,
   seed: 1,
+  workers: 'auto',
 };
 
 /** Per-epoch record with the learning rate and phase it ran with. */
@@ -478,6 +488,71 @@ function frozenBatchNormInInferenceMode(model: tf.LayersModel): () => void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Data-parallel workers
+
+/**
+ * How many replica threads to train with, and why. `auto`: several only on wasm / cpu (the
+ * native TensorFlow backend is multi-threaded already) with more than one core, a model with a
+ * single fixed-shape input and enough parameters (`suggestReplicas`), and at least 8 images per
+ * replica in a batch; else 1. An explicit count is honoured on wasm / cpu only.
+ */
+export function chooseWorkers(
+  setting: WorkerChoice,
+  model: tf.LayersModel,
+  batchSize: number,
+  backend = tf.getBackend(),
+  cores = availableParallelism(),
+): { workers: number; reason: string } {
+  const parallelBackend = backend === 'wasm' || backend === 'cpu';
+  if (setting !== 'auto') {
+    const n = Number(setting);
+    if (n > 1 && !parallelBackend) return { workers: 1, reason: `the ${backend} backend trains in one process (it is multi-threaded itself)` };
+    return { workers: n, reason: `workers = ${setting}` };
+  }
+  if (!parallelBackend) return { workers: 1, reason: `auto: the ${backend} backend is multi-threaded itself` };
+  if (cores < 2) return { workers: 1, reason: 'auto: one CPU core' };
+  if (model.inputs.length !== 1 || model.inputs[0].shape.slice(1).some((d) => d == null))
+    return { workers: 1, reason: 'auto: the model has no single fixed-shape input' };
+  const suggested = suggestReplicas(model, cores);
+  if (suggested < 2) return { workers: 1, reason: 'auto: the model is too small to gain from workers' };
+  const n = Math.min(suggested, Math.floor(batchSize / 8));
+  if (n < 2) return { workers: 1, reason: `auto: batch size ${batchSize} is too small to split` };
+  return { workers: n, reason: `auto: ${cores} cores, ${model.countParams()} parameters` };
+}
+
+/** The worker-side description of the optimiser `createOptimizer` makes. */
+function optimizerSpec(name: OptimizerName, learningRate: number, momentum: number): OptimizerSpec {
+  return { kind: name, learningRate, momentum };
+}
+
+/** An optimiser's slots as plain arrays (for the replicas). */
+async function optimizerSlots(optimizer: tf.Optimizer): Promise<OptimizerSlot[]> {
+  const weights = await optimizer.getWeights();
+  try {
+    return weights.map((w) => ({ name: w.name, shape: [...w.tensor.shape], data: Float32Array.from(w.tensor.dataSync()) }));
+  } finally {
+    for (const w of weights) if (w.name === 'iter') w.tensor.dispose();
+  }
+}
+
+/** Loads the replicas' slots into the main thread's optimiser (so checkpoints hold them), named after `model`'s variables. */
+async function loadOptimizerSlots(optimizer: tf.Optimizer, model: tf.LayersModel, slots: OptimizerSlot[]): Promise<void> {
+  if (slots.length === 0) return;
+  const vars = model.trainableWeights.map((w) => (w.read() as tf.Variable).name);
+  const name = (i: number): string =>
+    i === 0 ? 'iter' : optimizer instanceof FusedAdam ? `${vars[Math.floor((i - 1) / 2)]}/${(i - 1) % 2 === 0 ? 'm' : 'v'}` : `s${i}`;
+  const named = slots.map((s, i) => ({ name: name(i), tensor: tf.tensor(s.data, s.shape, i === 0 ? 'int32' : 'float32') }));
+  try {
+    await optimizer.setWeights(named);
+  } finally {
+    tf.dispose(named.map((n) => n.tensor));
+  }
+}
+
+/** Modules that register custom layer classes a replica may need to rebuild the model. */
+const REPLICA_MODULES = [new URL('./resize-layer.ts', import.meta.url).href, new URL('./graph-features-layer.ts', import.meta.url).href];
+
+// ---------------------------------------------------------------------------------------------
 // The loop
 
 const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -513,6 +588,7 @@ export async function trainClassifierModel(
   const restoreBn = frozenBatchNormInInferenceMode(model);
   const classWeightT = weights ? tf.tensor1d(weights) : undefined;
   let optimizer: tf.Optimizer | undefined;
+  let dp: DataParallelTrainer | undefined;
   let best: tf.Tensor[] | undefined;
   const dropouts = leafLayers(model).filter((l) => l.getClassName() === 'Dropout') as (tf.layers.Layer & { seed?: number })[];
 
@@ -546,7 +622,7 @@ export async function trainClassifierModel(
     );
 
     const signature = hashString(
-      JSON.stringify({ c: { ...c, batchSize: undefined, autoBatchSize: undefined, memoryLimitMb: undefined }, w: model.weights.map((w) => w.shape), t: model.weights.map((w) => w.trainable) }),
+      JSON.stringify({ c: { ...c, batchSize: undefined, autoBatchSize: undefined, memoryLimitMb: undefined, workers: undefined }, w: model.weights.map((w) => w.shape), t: model.weights.map((w) => w.trainable) }),
     ).toString(16);
 
     // Mutable state (all of it checkpointed).
@@ -621,6 +697,33 @@ export async function trainClassifierModel(
       newOptimizer(lr);
     }
 
+    // Data-parallel replicas start from the (possibly resumed) weights and optimiser state.
+    const choice = chooseWorkers(c.workers ?? 'auto', model, batchSize);
+    if (choice.workers > 1) {
+      try {
+        dp = await DataParallelTrainer.create({
+          model,
+          replicas: choice.workers,
+          backend: tf.getBackend() as 'wasm' | 'cpu',
+          optimizer: optimizerSpec(c.optimizer, lr, c.momentum),
+          loss: { kind: 'classifier', numClasses, labelSmoothing: c.labelSmoothing, classWeights: weights, l2: c.l2 },
+          maxBatch: batchSize,
+          signal: ctx.signal,
+          modules: REPLICA_MODULES,
+        });
+        if (saved) await dp.setOptimizerState(await optimizerSlots(optimizer!));
+        ctx.log(`training data-parallel on ${choice.workers} worker threads (${choice.reason}, ${tf.getBackend()} backend)`);
+      } catch (error) {
+        await dp?.dispose();
+        dp = undefined;
+        ctx.throwIfCancelled();
+        if (c.workers !== 'auto' && c.workers !== undefined) throw error;
+        ctx.log(`data-parallel workers unavailable (${error instanceof Error ? error.message : String(error)}); training on one thread`, 'warn');
+      }
+    } else {
+      ctx.log(`training on one thread (${choice.reason})`);
+    }
+
     const kernels = (): tf.Variable[] =>
       model.trainableWeights.filter((w) => /kernel/.test(w.originalName ?? w.name)).map((w) => w.read() as tf.Variable);
     const trainBatchesPerEpoch = Math.ceil(train.length / batchSize);
@@ -643,6 +746,7 @@ export async function trainClassifierModel(
       if (phase === 2 && epoch === c.epochs + 1) {
         enterPhase2();
         newOptimizer(phaseBase);
+        if (dp) await dp.configure({ trainable: trainableFlags(model), optimizer: optimizerSpec(c.optimizer, phaseBase, c.momentum) });
         lr = phaseBase;
         plateauBest = null;
         plateauWait = 0;
@@ -663,6 +767,19 @@ export async function trainClassifierModel(
       let correct = 0;
       let count = 0;
       const batches = batchIndices(train, batchSize, shuffleRandom);
+      /** The bookkeeping after a batch's update, the same for one thread and for workers. */
+      const recordBatch = async (b: number, images: number, l: number, h: number): Promise<void> => {
+        if (!Number.isFinite(l))
+          throw new NodeError(
+            `loss became ${l} at epoch ${epoch}, batch ${b + 1}; try a lower learning rate (now ${lr.toPrecision(3)})`,
+            { param: 'learningRate' },
+          );
+        lossSum += l * images;
+        correct += h;
+        count += images;
+        options.onBatch?.(epoch, b + 1, l);
+        curves.batch(epoch - 1 + (b + 1) / batches.length, l, h / images);
+      };
       for (let b = 0; b < batches.length; b++) {
         ctx.throwIfCancelled();
         const idx = batches[b];
@@ -671,35 +788,35 @@ export async function trainClassifierModel(
         let hits: tf.Scalar | undefined;
         let lossT: tf.Scalar | null = null;
         try {
-          lossT = optimizer!.minimize(
-            () => {
-              const probs = model.apply(x, { training: true }) as tf.Tensor2D;
-              if (probs.shape[1] !== numClasses)
-                throw new NodeError(`the model outputs ${probs.shape[1]} classes but the dataset has ${numClasses}`, { port: 'model' });
-              hits = tf.keep(probs.argMax(-1).equal(y).sum()) as tf.Scalar;
-              let target = tf.oneHot(y, numClasses).toFloat();
-              if (c.labelSmoothing > 0) target = target.mul(1 - c.labelSmoothing).add(c.labelSmoothing / numClasses);
-              // add(eps), not clipByValue: clipping turns NaN into a finite number on some backends and would hide a diverged model.
-              let perImage = target.mul(probs.add(1e-7).log()).sum(-1).neg();
-              if (classWeightT) perImage = perImage.mul(classWeightT.gather(y));
-              let loss = perImage.mean() as tf.Scalar;
-              if (l2Vars.length > 0) loss = loss.add(tf.addN(l2Vars.map((v) => v.square().sum())).mul(c.l2));
-              return loss;
-            },
-            true,
-            variables,
-          );
-          const [l, h] = await Promise.all([lossT!.data(), hits!.data()]);
-          if (!Number.isFinite(l[0]))
-            throw new NodeError(
-              `loss became ${l[0]} at epoch ${epoch}, batch ${b + 1}; try a lower learning rate (now ${lr.toPrecision(3)})`,
-              { param: 'learningRate' },
+          if (dp) {
+            // The replicas compute the same loss on their shares of the batch and apply the same update.
+            const r = await dp.step(x.dataSync() as Float32Array, Float32Array.from(y.dataSync()), idx.length, {
+              learningRate: lr,
+              dropoutSeeds: dropouts.map((l) => l.seed ?? 0),
+            });
+            await recordBatch(b, idx.length, r.loss, r.correct);
+          } else {
+            lossT = optimizer!.minimize(
+              () => {
+                const probs = model.apply(x, { training: true }) as tf.Tensor2D;
+                if (probs.shape[1] !== numClasses)
+                  throw new NodeError(`the model outputs ${probs.shape[1]} classes but the dataset has ${numClasses}`, { port: 'model' });
+                hits = tf.keep(probs.argMax(-1).equal(y).sum()) as tf.Scalar;
+                let target = tf.oneHot(y, numClasses).toFloat();
+                if (c.labelSmoothing > 0) target = target.mul(1 - c.labelSmoothing).add(c.labelSmoothing / numClasses);
+                // add(eps), not clipByValue: clipping turns NaN into a finite number on some backends and would hide a diverged model.
+                let perImage = target.mul(probs.add(1e-7).log()).sum(-1).neg();
+                if (classWeightT) perImage = perImage.mul(classWeightT.gather(y));
+                let loss = perImage.mean() as tf.Scalar;
+                if (l2Vars.length > 0) loss = loss.add(tf.addN(l2Vars.map((v) => v.square().sum())).mul(c.l2));
+                return loss;
+              },
+              true,
+              variables,
             );
-          lossSum += l[0] * idx.length;
-          correct += h[0];
-          count += idx.length;
-          options.onBatch?.(epoch, b + 1, l[0]);
-          curves.batch(epoch - 1 + (b + 1) / batches.length, l[0], h[0] / idx.length);
+            const [l, h] = await Promise.all([lossT!.data(), hits!.data()]);
+            await recordBatch(b, idx.length, l[0], h[0]);
+          }
         } finally {
           x.dispose();
           y.dispose();
@@ -714,6 +831,8 @@ export async function trainClassifierModel(
         ctx.preview(curves.preview(history, `ETA ${formatSeconds(eta(unitsDone))}`));
         await yieldToEventLoop();
       }
+      // Validation, early stopping and checkpoints see the replicas' weights.
+      if (dp) await dp.syncTo(model);
       const record: TrainEpochRecord = { epoch, loss: lossSum / count, accuracy: correct / count, seconds: 0, learningRate: lr, phase };
       if (validation) {
         const v = await predictIndices(model, dataset, validation, normalization, {
@@ -765,6 +884,8 @@ export async function trainClassifierModel(
           ` lr ${lr.toPrecision(3)} (${record.seconds.toFixed(1)} s)`,
       );
       ctx.preview(curves.preview(history));
+      // The checkpoint takes the optimiser state from the main thread's optimiser: give it the replicas'.
+      if (dp && options.checkpointDir) await loadOptimizerSlots(optimizer!, model, await dp.getOptimizerState());
       if (options.checkpointDir)
         await writeCheckpoint(
           options.checkpointDir,
@@ -819,8 +940,11 @@ export async function trainClassifierModel(
     };
   } catch (error) {
     model.dispose();
+    // Cancelling tears the replicas down, which fails their pending step: report the cancel.
+    if (dp && ctx.signal.aborted && !(error instanceof CancelledError)) throw new CancelledError();
     throw error;
   } finally {
+    await dp?.dispose();
     restoreBn();
     if (optimizer) disposeOptimizer(optimizer);
     classWeightT?.dispose();

@@ -4,7 +4,7 @@ import { NodeError } from '../../main/engine/errors.ts';
 import type { CurvesPreview } from '../../main/protocol/index.ts';
 import { checkModelFitsDataset } from '../_lib/classify.ts';
 import type { TrainedModel, TrainingHistory } from '../_lib/ports.ts';
-import { CLASS_WEIGHTINGS, DEFAULT_TRAIN_CONFIG, MONITORS, OPTIMIZERS, SCHEDULES, historyPreview, trainClassifierModel } from '../_lib/trainer.ts';
+import { CLASS_WEIGHTINGS, DEFAULT_TRAIN_CONFIG, MONITORS, OPTIMIZERS, SCHEDULES, WORKER_CHOICES, historyPreview, trainClassifierModel } from '../_lib/trainer.ts';
 import type { TrainConfig, TrainerHistory } from '../_lib/trainer.ts';
 
 /** Loss/accuracy curves per epoch, train and (when present) validation, plus smoothed per-batch curves when known. */
@@ -38,6 +38,10 @@ export const trainClassifier = defineNode({
     'the cache: after a cancel or a crash, running again resumes from the last finished epoch. The',
     'memory needed is estimated first; *auto batch size* halves the batch until it fits. Seeded:',
     'the same seed gives the same model on the same backend. The trained model is cached on disk.',
+    '',
+    'On the wasm and cpu backends, *worker threads* split each batch across CPU cores (data',
+    'parallel): the result equals one-thread training up to float rounding, except that dropout',
+    'masks differ (each thread draws its own).',
   ].join('\n'),
   inputs: {
     model: { type: 'model', label: 'Model' },
@@ -67,6 +71,15 @@ export const trainClassifier = defineNode({
     autoBatchSize: { kind: 'boolean', default: true, label: 'Auto batch size', description: 'Halve the batch size when the memory estimate does not fit.' },
     memoryLimitMb: { kind: 'integer', default: 0, min: 0, max: 1_048_576, label: 'Memory limit (MiB)', description: '0 = half the machine\'s memory (at most 4 GiB on wasm).' },
     seed: { kind: 'seed', default: 1, label: 'Seed', description: 'Shuffling, dropout masks and augmentation.' },
+    workers: {
+      kind: 'enum',
+      default: 'auto',
+      options: WORKER_CHOICES,
+      label: 'Worker threads',
+      description:
+        'Data-parallel training: each thread trains on its share of every batch and all apply the same averaged update. ' +
+        '*auto* uses one per core (up to 4) on the wasm and cpu backends when the model is big enough to gain.',
+    },
   },
   outputs: { trainedModel: { type: 'trainedModel', label: 'Trained model' } },
   previews: ['curves'],

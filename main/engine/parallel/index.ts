@@ -14,9 +14,9 @@ import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import type { FromWorker, LossName, OptimizerSpec, ToWorker } from './protocol.ts';
+import type { FromWorker, LossSpec, OptimizerSlot, OptimizerSpec, ToWorker } from './protocol.ts';
 
-export type { LossName, OptimizerSpec } from './protocol.ts';
+export type { ClassifierLossSpec, LossName, LossSpec, OptimizerKind, OptimizerSlot, OptimizerSpec } from './protocol.ts';
 
 export interface DataParallelOptions {
   /** The model to replicate (its current weights are the starting point). */
@@ -25,12 +25,42 @@ export interface DataParallelOptions {
   replicas?: number;
   backend?: 'wasm' | 'cpu';
   optimizer: OptimizerSpec;
-  loss: LossName;
+  /** A named loss on targets shaped like the model's output, or the classifier loss on class indices. */
+  loss: LossSpec;
   /** Largest batch trainBatch will be given. */
   maxBatch: number;
   /** Aborting tears the workers down (pending calls reject). */
   signal?: AbortSignal;
+  /** Module URLs each replica imports before building the model (custom layers register there). */
+  modules?: string[];
 }
+
+/** What one step returned: the batch-mean loss and, for the classifier loss, the argmax hits. */
+export interface StepResult {
+  loss: number;
+  correct: number;
+}
+
+export interface StepOptions {
+  /** This step's learning rate (default: the optimiser's current one). */
+  learningRate?: number;
+  /** Seeds for the model's dropout layers, in leaf-layer order. */
+  dropoutSeeds?: number[];
+}
+
+/** Layers with nested models expanded, in order (the order trainable flags are given in). */
+export function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  const out: tf.layers.Layer[] = [];
+  for (const layer of model.layers) {
+    const inner = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
+    if (Array.isArray(inner)) out.push(...leafLayers(layer as unknown as tf.LayersModel));
+    else out.push(layer);
+  }
+  return out;
+}
+
+/** `trainable` of each leaf layer: what `configure({ trainable })` and the replicas expect. */
+export const trainableFlags = (model: tf.LayersModel): boolean[] => leafLayers(model).map((l) => l.trainable);
 
 const size = (shape: readonly (number | null)[]) => shape.reduce((a: number, b) => a * (b ?? 1), 1);
 
@@ -56,6 +86,8 @@ function spawnReplica(): Worker {
   return new Worker(boot, { eval: true });
 }
 
+let live = 0;
+
 interface Pending {
   expect: FromWorker['type'];
   resolve: (message: FromWorker) => void;
@@ -63,27 +95,43 @@ interface Pending {
 }
 
 export class DataParallelTrainer {
+  /** Replica threads alive in this process, over all trainers (leak checks). */
+  static get liveWorkers(): number {
+    return live;
+  }
+
   private readonly pending: (Pending | undefined)[];
   private failure: Error | undefined;
-  private step = 0;
+  private stepCount = 0;
   private disposed = false;
+  private disposing: Promise<void> | undefined;
+  private exchange = 0;
+  private trainableParams = 0;
+  private unlisten: (() => void) | undefined;
 
   private constructor(
     private readonly workers: Worker[],
     private readonly xs: Float32Array,
     private readonly ys: Float32Array,
     private readonly grads: Float32Array,
-    readonly paramCount: number,
+    private readonly slotSize: number,
     readonly maxBatch: number,
   ) {
     this.pending = workers.map(() => undefined);
     workers.forEach((worker, i) => {
+      live++;
       worker.on('message', (message: FromWorker) => this.onMessage(i, message));
       worker.on('error', (error) => this.fail(new Error(`data-parallel replica ${i} crashed: ${error.message}`)));
       worker.on('exit', (code) => {
+        live--;
         if (!this.disposed) this.fail(new Error(`data-parallel replica ${i} exited (code ${code})`));
       });
     });
+  }
+
+  /** Trainable parameters (the gradient size) under the current trainable flags. */
+  get paramCount(): number {
+    return this.trainableParams;
   }
 
   /** Spawns the replicas and waits until each has built its model. */
@@ -92,48 +140,58 @@ export class DataParallelTrainer {
     const replicas = opts.replicas ?? suggestReplicas(model);
     if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`data-parallel training: replicas must be a positive integer, got ${replicas}`);
     if (!Number.isInteger(opts.maxBatch) || opts.maxBatch < 1) throw new Error(`data-parallel training: maxBatch must be a positive integer, got ${opts.maxBatch}`);
+    if (opts.signal?.aborted) throw new Error('data-parallel training was cancelled before it started');
+    if (model.inputs.length !== 1 || model.outputs.length !== 1) throw new Error('data-parallel training needs a model with one input and one output');
     const xShape = model.inputs[0].shape.slice(1) as number[];
-    const yShape = model.outputs[0].shape.slice(1) as number[];
+    // The classifier loss takes one class index per example.
+    const yShape = typeof opts.loss === 'object' ? [1] : (model.outputs[0].shape.slice(1) as number[]);
     if ([...xShape, ...yShape].some((d) => d == null))
       throw new Error('data-parallel training needs fixed input and output shapes (besides the batch axis)');
-    const paramCount = model.trainableWeights.reduce((n, w) => n + size(w.shape), 0);
-    const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+    const weights = model.getWeights().map((w) => Float32Array.from(w.dataSync()));
+    // A slot fits every weight: the trainable gradient plus changing non-trainable weights never exceed that.
+    const slotSize = model.weights.reduce((n, w) => n + size(w.shape), 0);
     const xsBuf = new SharedArrayBuffer(opts.maxBatch * size(xShape) * 4);
     const ysBuf = new SharedArrayBuffer(opts.maxBatch * size(yShape) * 4);
-    const gradBuf = new SharedArrayBuffer((replicas + 1) * paramCount * 4);
+    const gradBuf = new SharedArrayBuffer((replicas + 1) * slotSize * 4);
     const modelJson = model.toJSON(null, true) as string;
+    const trainable = trainableFlags(model);
     const workers = Array.from({ length: replicas }, () => spawnReplica());
-    const trainer = new DataParallelTrainer(
-      workers,
-      new Float32Array(xsBuf),
-      new Float32Array(ysBuf),
-      new Float32Array(gradBuf),
-      paramCount,
-      opts.maxBatch,
-    );
-    opts.signal?.addEventListener('abort', () => void trainer.dispose(), { once: true });
+    const trainer = new DataParallelTrainer(workers, new Float32Array(xsBuf), new Float32Array(ysBuf), new Float32Array(gradBuf), slotSize, opts.maxBatch);
+    if (opts.signal) {
+      const signal = opts.signal;
+      const onAbort = (): void => void trainer.dispose();
+      signal.addEventListener('abort', onAbort, { once: true });
+      trainer.unlisten = () => signal.removeEventListener('abort', onAbort);
+    }
     try {
-      await Promise.all(
+      const replies = await Promise.all(
         workers.map((_, replica) =>
-          trainer.request(replica, {
-            type: 'init',
+          trainer.request(
             replica,
-            replicas,
-            backend: opts.backend ?? 'wasm',
-            modelJson,
-            weights,
-            optimizer: opts.optimizer,
-            loss: opts.loss,
-            xShape,
-            yShape,
-            maxBatch: opts.maxBatch,
-            xs: xsBuf,
-            ys: ysBuf,
-            grads: gradBuf,
-            paramCount,
-          }, 'ready'),
+            {
+              type: 'init',
+              replica,
+              replicas,
+              backend: opts.backend ?? 'wasm',
+              modules: opts.modules ?? [],
+              modelJson,
+              weights,
+              trainable,
+              optimizer: opts.optimizer,
+              loss: opts.loss,
+              xShape,
+              yShape,
+              maxBatch: opts.maxBatch,
+              xs: xsBuf,
+              ys: ysBuf,
+              grads: gradBuf,
+              slotSize,
+            },
+            'ready',
+          ),
         ),
       );
+      trainer.takeSizes(replies);
     } catch (error) {
       await trainer.dispose();
       throw error;
@@ -150,6 +208,14 @@ export class DataParallelTrainer {
    * Returns the mean loss over the batch.
    */
   async trainBatch(xs: Float32Array, ys: Float32Array, batch: number): Promise<number> {
+    return (await this.step(xs, ys, batch)).loss;
+  }
+
+  /**
+   * One synchronous data-parallel step; `ys` holds one class index per example for the
+   * classifier loss. Returns the batch-mean loss and the argmax hits over the whole batch.
+   */
+  async step(xs: Float32Array, ys: Float32Array, batch: number, options: StepOptions = {}): Promise<StepResult> {
     this.assertUsable();
     if (!Number.isInteger(batch) || batch < 1 || batch > this.maxBatch)
       throw new Error(`data-parallel trainBatch: batch must be 1..${this.maxBatch}, got ${batch}`);
@@ -159,19 +225,53 @@ export class DataParallelTrainer {
       throw new Error(`data-parallel trainBatch: expected ${batch * xPer} inputs and ${batch * yPer} targets, got ${xs.length} and ${ys.length}`);
     this.xs.set(xs);
     this.ys.set(ys);
-    const step = ++this.step;
+    const step = ++this.stepCount;
     const n = this.workers.length;
     const shards = this.workers.map((_, i) => {
       const start = Math.floor((i * batch) / n);
       return { start, count: Math.floor(((i + 1) * batch) / n) - start };
     });
+    const { dropoutSeeds, learningRate } = options;
     const done = await Promise.all(
-      shards.map(({ start, count }, i) => this.request(i, { type: 'grad', step, start, count, batch }, 'grad-done')),
+      shards.map(({ start, count }, i) => this.request(i, { type: 'grad', step, start, count, batch, dropoutSeeds }, 'grad-done')),
     );
     const weights = shards.map((s) => s.count / batch);
     this.average(weights);
-    await Promise.all(this.workers.map((_, i) => this.request(i, { type: 'apply', step }, 'applied')));
-    return done.reduce((sum, m, i) => sum + (m.type === 'grad-done' ? m.loss * weights[i] : 0), 0);
+    await Promise.all(this.workers.map((_, i) => this.request(i, { type: 'apply', step, learningRate }, 'applied')));
+    let loss = 0;
+    let correct = 0;
+    done.forEach((m, i) => {
+      if (m.type !== 'grad-done' || shards[i].count === 0) return;
+      loss += m.loss * weights[i];
+      correct += m.correct;
+    });
+    return { loss, correct };
+  }
+
+  /**
+   * Changes which layers train (`trainableFlags(model)` after freezing or unfreezing) and/or
+   * replaces every replica's optimiser with a fresh one.
+   */
+  async configure(change: { trainable?: boolean[]; optimizer?: OptimizerSpec }): Promise<void> {
+    this.assertUsable();
+    const replies = await Promise.all(this.workers.map((_, i) => this.request(i, { type: 'configure', ...change }, 'configured')));
+    this.takeSizes(replies);
+  }
+
+  /** Replica 0's optimiser slots as `optimizer.getWeights()` lists them (checkpoints). */
+  async getOptimizerState(): Promise<OptimizerSlot[]> {
+    this.assertUsable();
+    const reply = await this.request(0, { type: 'get-optimizer' }, 'optimizer');
+    return reply.type === 'optimizer' ? reply.slots : [];
+  }
+
+  /**
+   * Loads optimiser slots into every replica (resume). Slots are matched by position, as
+   * `getWeights()` of the same optimiser kind on the same trainable set lists them.
+   */
+  async setOptimizerState(slots: OptimizerSlot[]): Promise<void> {
+    this.assertUsable();
+    await Promise.all(this.workers.map((_, i) => this.request(i, { type: 'set-optimizer', slots }, 'optimizer-set')));
   }
 
   /** Weights of one replica (default 0), in `model.getWeights()` order. */
@@ -200,26 +300,38 @@ export class DataParallelTrainer {
   }
 
   /** Terminates every replica; pending calls reject. Safe to call more than once. */
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.fail(new Error('data-parallel trainer was disposed'));
-    await Promise.all(this.workers.map((w) => w.terminate()));
+  dispose(): Promise<void> {
+    if (!this.disposing) {
+      this.disposed = true;
+      this.unlisten?.();
+      this.fail(new Error('data-parallel trainer was disposed'));
+      this.disposing = Promise.all(this.workers.map((w) => w.terminate())).then(() => undefined);
+    }
+    // A second caller (e.g. after an abort started it) also waits until every thread has exited.
+    return this.disposing;
   }
 
   /** avg = sum of each replica's shard-mean gradient weighted by its share of the batch. */
   private average(weights: number[]): void {
-    const p = this.paramCount;
+    const p = this.exchange;
     const g = this.grads;
-    const out = weights.length * p;
+    const out = weights.length * this.slotSize;
     const w0 = weights[0];
     for (let i = 0; i < p; i++) g[out + i] = g[i] * w0;
     for (let r = 1; r < weights.length; r++) {
       const w = weights[r];
       if (w === 0) continue;
-      const base = r * p;
+      const base = r * this.slotSize;
       for (let i = 0; i < p; i++) g[out + i] += g[base + i] * w;
     }
+  }
+
+  /** Every replica must exchange the same number of floats. */
+  private takeSizes(replies: FromWorker[]): void {
+    const sizes = replies.map((r) => (r.type === 'ready' || r.type === 'configured' ? [r.exchange, r.paramCount] : [-1, -1]));
+    if (sizes.some(([e]) => e !== sizes[0][0] || e < 0))
+      throw new Error(`data-parallel replicas disagree on the parameters to exchange: ${sizes.map(([e]) => e).join(', ')}`);
+    [this.exchange, this.trainableParams] = sizes[0];
   }
 
   private assertUsable(): void {

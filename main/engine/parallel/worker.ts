@@ -7,13 +7,23 @@ import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { FusedAdam, registerWasmTrainingKernels } from '../backend/wasm-kernels/index.ts';
-import type { FromWorker, InitMessage, LossName, ToWorker } from './protocol.ts';
+import type { FromWorker, InitMessage, LossName, LossSpec, OptimizerSlot, OptimizerSpec, ToWorker } from './protocol.ts';
 
 interface Replica {
   init: InitMessage;
   model: tf.LayersModel;
+  layers: tf.layers.Layer[];
+  dropouts: (tf.layers.Layer & { seed?: number })[];
+  /** Trainable variables (gradient order). */
   vars: tf.Variable[];
-  optimizer: FusedAdam;
+  /** Trainable kernels (the L2 penalty). */
+  kernels: tf.Variable[];
+  /** Non-trainable weights of trainable layers (batch-norm moving statistics): averaged too. */
+  stateful: tf.Variable[];
+  paramCount: number;
+  exchange: number;
+  optimizer: tf.Optimizer;
+  classWeights: tf.Tensor1D | undefined;
   xs: Float32Array;
   ys: Float32Array;
   grads: Float32Array;
@@ -42,9 +52,76 @@ function lossOf(name: LossName, labels: tf.Tensor, predictions: tf.Tensor): tf.S
   }
 }
 
+/** The same optimisers the training loop creates in the main thread (FusedAdam on wasm). */
+function createOptimizer(o: OptimizerSpec, backend: string): tf.Optimizer {
+  switch (o.kind) {
+    case 'adam':
+      return backend === 'wasm' ? new FusedAdam(o.learningRate, o.beta1, o.beta2, o.epsilon ?? null) : tf.train.adam(o.learningRate, o.beta1, o.beta2, o.epsilon);
+    case 'sgd':
+      return (o.momentum ?? 0) > 0 ? tf.train.momentum(o.learningRate, o.momentum!) : tf.train.sgd(o.learningRate);
+    case 'rmsprop':
+      return tf.train.rmsprop(o.learningRate, 0.9, o.momentum ?? 0);
+    default: {
+      const never: never = o.kind;
+      throw new Error(`unknown optimizer ${String(never)}`);
+    }
+  }
+}
+
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  const o = optimizer as tf.Optimizer & { learningRate: number; setLearningRate?: (lr: number) => void };
+  if (o.learningRate === lr) return;
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+  else o.learningRate = lr;
+}
+
+function disposeOptimizer(optimizer: tf.Optimizer): void {
+  optimizer.dispose();
+  (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+}
+
+function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  const out: tf.layers.Layer[] = [];
+  for (const layer of model.layers) {
+    const inner = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
+    if (Array.isArray(inner)) out.push(...leafLayers(layer as unknown as tf.LayersModel));
+    else out.push(layer);
+  }
+  return out;
+}
+
+const isBatchNorm = (l: tf.layers.Layer): boolean => l.getClassName() === 'BatchNormalization';
+
+/** As the training loop does: frozen batch-norm layers use their moving statistics in training. */
+function frozenBatchNormInInferenceMode(layers: tf.layers.Layer[]): void {
+  for (const layer of layers) {
+    if (!isBatchNorm(layer)) continue;
+    const own = layer as unknown as { call: (inputs: unknown, kwargs: Record<string, unknown>) => unknown };
+    const original = own.call;
+    own.call = (inputs, kwargs) => original.call(layer, inputs, layer.trainable ? kwargs : { ...kwargs, training: false });
+  }
+}
+
+/** Applies trainable flags and recomputes the variable sets that depend on them. */
+function trainableSets(r: Pick<Replica, 'model' | 'layers' | 'init'>, trainable: boolean[]) {
+  if (trainable.length !== r.layers.length)
+    throw new Error(`replica ${r.init.replica}: ${trainable.length} trainable flags for ${r.layers.length} layers`);
+  r.layers.forEach((l, i) => {
+    if (l.trainable !== trainable[i]) l.trainable = trainable[i];
+  });
+  const vars = r.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const kernels = r.model.trainableWeights.filter((w) => /kernel/.test(w.originalName ?? w.name)).map((w) => w.read() as tf.Variable);
+  const stateful = r.layers.filter((l) => l.trainable).flatMap((l) => l.nonTrainableWeights.map((w) => w.read() as tf.Variable));
+  const paramCount = vars.reduce((n, v) => n + v.size, 0);
+  const exchange = paramCount + stateful.reduce((n, v) => n + v.size, 0);
+  if (exchange > r.init.slotSize) throw new Error(`replica ${r.init.replica}: ${exchange} floats to exchange, slots hold ${r.init.slotSize}`);
+  return { vars, kernels, stateful, paramCount, exchange };
+}
+
 async function initialise(init: InitMessage): Promise<void> {
   if (!(await tf.setBackend(init.backend))) throw new Error(`replica ${init.replica}: backend ${init.backend} failed to start`);
   if (init.backend === 'wasm') registerWasmTrainingKernels();
+  for (const m of init.modules) await import(m);
   const model = await tf.models.modelFromJSON(JSON.parse(init.modelJson));
   const current = model.getWeights();
   if (current.length !== init.weights.length)
@@ -52,40 +129,63 @@ async function initialise(init: InitMessage): Promise<void> {
   const initial = current.map((w, i) => tf.tensor(init.weights[i], w.shape, w.dtype));
   model.setWeights(initial);
   tf.dispose(initial); // the variables hold their own reference
-  const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
-  const paramCount = vars.reduce((n, v) => n + v.size, 0);
-  if (paramCount !== init.paramCount)
-    throw new Error(`replica ${init.replica}: ${paramCount} trainable parameters, trainer expected ${init.paramCount}`);
-  const o = init.optimizer;
+  const layers = leafLayers(model);
+  frozenBatchNormInInferenceMode(layers);
+  const sets = trainableSets({ model, layers, init }, init.trainable);
+  const loss = init.loss;
   replica = {
     init,
     model,
-    vars,
-    optimizer: new FusedAdam(o.learningRate, o.beta1, o.beta2, o.epsilon ?? null),
+    layers,
+    dropouts: layers.filter((l) => l.getClassName() === 'Dropout'),
+    ...sets,
+    optimizer: createOptimizer(init.optimizer, init.backend),
+    classWeights: typeof loss === 'object' && loss.classWeights ? tf.tensor1d(loss.classWeights) : undefined,
     xs: new Float32Array(init.xs),
     ys: new Float32Array(init.ys),
     grads: new Float32Array(init.grads),
     xSize: init.xShape.reduce((a, b) => a * b, 1),
     ySize: init.yShape.reduce((a, b) => a * b, 1),
   };
-  post({ type: 'ready', replica: init.replica, paramCount });
+  post({ type: 'ready', replica: init.replica, paramCount: sets.paramCount, exchange: sets.exchange });
 }
 
-/** Writes the shard-mean gradient into this replica's slot (the trainer weights it by count / batch). */
-function computeGrad(r: Replica, start: number, count: number): number {
+/** The loss of a classifier as the training loop defines it; `hits` receives the argmax matches. */
+function classifierLoss(r: Replica, spec: Extract<LossSpec, { kind: 'classifier' }>, labels: tf.Tensor1D, probs: tf.Tensor, hits: { t?: tf.Scalar }): tf.Scalar {
+  if (probs.shape[1] !== spec.numClasses) throw new Error(`the model outputs ${probs.shape[1]} classes but the loss expects ${spec.numClasses}`);
+  hits.t = tf.keep(probs.argMax(-1).equal(labels).sum()) as tf.Scalar;
+  let target = tf.oneHot(labels, spec.numClasses).toFloat();
+  const s = spec.labelSmoothing ?? 0;
+  if (s > 0) target = target.mul(1 - s).add(s / spec.numClasses);
+  let perImage = target.mul(probs.add(1e-7).log()).sum(-1).neg();
+  if (r.classWeights) perImage = perImage.mul(r.classWeights.gather(labels));
+  let loss = perImage.mean() as tf.Scalar;
+  const l2 = spec.l2 ?? 0;
+  if (l2 > 0 && r.kernels.length > 0) loss = loss.add(tf.addN(r.kernels.map((v) => v.square().sum())).mul(l2));
+  return loss;
+}
+
+/** Writes the shard-mean gradient (then the changing non-trainable weights) into this replica's slot. */
+function computeGrad(r: Replica, start: number, count: number, dropoutSeeds: number[] | undefined): { loss: number; correct: number } {
   const { init, vars } = r;
-  const slot = r.grads.subarray(init.replica * init.paramCount, (init.replica + 1) * init.paramCount);
+  const slot = r.grads.subarray(init.replica * init.slotSize, init.replica * init.slotSize + r.exchange);
   if (count === 0) {
     slot.fill(0);
-    return 0;
+    return { loss: 0, correct: 0 };
   }
+  if (dropoutSeeds) r.dropouts.forEach((l, i) => (l.seed = dropoutSeeds[i] === undefined ? undefined : (dropoutSeeds[i] + init.replica * 7919) >>> 0));
   const x = tf.tensor(r.xs.subarray(start * r.xSize, (start + count) * r.xSize), [count, ...init.xShape]);
-  const y = tf.tensor(r.ys.subarray(start * r.ySize, (start + count) * r.ySize), [count, ...init.yShape]);
+  const spec = init.loss;
+  const y =
+    typeof spec === 'object'
+      ? tf.tensor1d(Int32Array.from(r.ys.subarray(start, start + count)), 'int32')
+      : tf.tensor(r.ys.subarray(start * r.ySize, (start + count) * r.ySize), [count, ...init.yShape]);
+  const hits: { t?: tf.Scalar } = {};
   try {
-    const { value, grads } = tf.variableGrads(
-      () => lossOf(init.loss, y, r.model.apply(x, { training: true }) as tf.Tensor),
-      vars,
-    );
+    const { value, grads } = tf.variableGrads(() => {
+      const out = r.model.apply(x, { training: true }) as tf.Tensor;
+      return typeof spec === 'object' ? classifierLoss(r, spec, y as tf.Tensor1D, out, hits) : lossOf(spec, y, out);
+    }, vars);
     let offset = 0;
     for (const v of vars) {
       const g = grads[v.name];
@@ -93,17 +193,24 @@ function computeGrad(r: Replica, start: number, count: number): number {
       slot.set(data, offset);
       offset += data.length;
     }
+    for (const v of r.stateful) {
+      slot.set(v.dataSync() as Float32Array, offset);
+      offset += v.size;
+    }
     const loss = value.dataSync()[0];
     tf.dispose([value, ...Object.values(grads)]);
-    return loss;
+    return { loss, correct: hits.t ? hits.t.dataSync()[0] : 0 };
   } finally {
     tf.dispose([x, y]);
+    hits.t?.dispose();
   }
 }
 
-function applyAverage(r: Replica): void {
+function applyAverage(r: Replica, learningRate: number | undefined): void {
   const { init, vars } = r;
-  const avg = r.grads.subarray(init.replicas * init.paramCount, (init.replicas + 1) * init.paramCount);
+  if (learningRate !== undefined) setLearningRate(r.optimizer, learningRate);
+  const base = init.replicas * init.slotSize;
+  const avg = r.grads.subarray(base, base + r.exchange);
   const named: tf.NamedTensorMap = {};
   let offset = 0;
   for (const v of vars) {
@@ -112,6 +219,34 @@ function applyAverage(r: Replica): void {
   }
   r.optimizer.applyGradients(named);
   tf.dispose(Object.values(named));
+  for (const v of r.stateful) {
+    const t = tf.tensor(avg.subarray(offset, offset + v.size), v.shape, v.dtype);
+    v.assign(t);
+    t.dispose();
+    offset += v.size;
+  }
+}
+
+async function optimizerSlots(r: Replica): Promise<OptimizerSlot[]> {
+  const weights = await r.optimizer.getWeights();
+  const slots = weights.map((w) => ({ name: w.name, shape: [...w.tensor.shape], data: Float32Array.from(w.tensor.dataSync()) }));
+  // `iter` is created by getWeights; the others are the optimiser's live variables.
+  for (const w of weights) if (w.name === 'iter') w.tensor.dispose();
+  return slots;
+}
+
+/** Restores slots saved by any process: FusedAdam matches them by variable name, so rename them after ours. */
+async function setOptimizerSlots(r: Replica, slots: OptimizerSlot[]): Promise<void> {
+  if (slots.length === 0) return;
+  const fused = r.optimizer instanceof FusedAdam;
+  const name = (i: number): string =>
+    i === 0 ? 'iter' : fused ? `${r.vars[Math.floor((i - 1) / 2)]?.name ?? `s${i}`}/${(i - 1) % 2 === 0 ? 'm' : 'v'}` : `s${i}`;
+  const named = slots.map((s, i) => ({ name: name(i), tensor: tf.tensor(s.data, s.shape, i === 0 ? 'int32' : 'float32') }));
+  try {
+    await r.optimizer.setWeights(named);
+  } finally {
+    tf.dispose(named.map((n) => n.tensor));
+  }
 }
 
 parentPort!.on('message', async (message: ToWorker) => {
@@ -122,12 +257,31 @@ parentPort!.on('message', async (message: ToWorker) => {
         return;
       case 'grad': {
         const r = replica!;
-        post({ type: 'grad-done', step: message.step, loss: computeGrad(r, message.start, message.count) });
+        post({ type: 'grad-done', step: message.step, ...computeGrad(r, message.start, message.count, message.dropoutSeeds) });
         return;
       }
       case 'apply': {
-        applyAverage(replica!);
+        applyAverage(replica!, message.learningRate);
         post({ type: 'applied', step: message.step });
+        return;
+      }
+      case 'configure': {
+        const r = replica!;
+        if (message.trainable) Object.assign(r, trainableSets(r, message.trainable));
+        if (message.optimizer) {
+          disposeOptimizer(r.optimizer);
+          r.optimizer = createOptimizer(message.optimizer, r.init.backend);
+        }
+        post({ type: 'configured', paramCount: r.paramCount, exchange: r.exchange });
+        return;
+      }
+      case 'get-optimizer': {
+        post({ type: 'optimizer', slots: await optimizerSlots(replica!) });
+        return;
+      }
+      case 'set-optimizer': {
+        await setOptimizerSlots(replica!, message.slots);
+        post({ type: 'optimizer-set' });
         return;
       }
       case 'weights': {
