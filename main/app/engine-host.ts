@@ -6,6 +6,7 @@ import { createEngine } from '../engine/index.ts';
 import type { EngineApi } from '../protocol/index.ts';
 import { answerRequest, errorToWire } from '../protocol/wire.ts';
 import { allNodes, allPortTypes } from '../../nodes/index.ts';
+import { withRunStatus } from '../server/runs.ts';
 import { withCodeTrust } from '../server/trust.ts';
 import type { HostMessage } from './channels.ts';
 
@@ -16,7 +17,7 @@ const post = (message: HostMessage): void => parent.postMessage(message);
 const ready: Promise<EngineApi> = createEngine({ nodes: allNodes, portTypes: allPortTypes }).then((engine) => {
   engine.onEvent((event) => post({ kind: 'event', event }));
   post({ kind: 'ready' });
-  return withCodeTrust(engine);
+  return withRunStatus(withCodeTrust(engine));
 });
 ready.catch((error: unknown) => post({ kind: 'fatal', message: (error as Error)?.message ?? String(error) }));
 

@@ -69,6 +69,18 @@ export interface EngineMethods {
   codeTrust(args: { document: DlflowDocument }): CodeTrust;
   /** Records the user's trust in code with this hash (from `codeTrust`); later runs of it get `allowCode`. */
   trustCode(args: { hash: string; path?: string }): CodeTrust;
+  /**
+   * Whether a run is still going, or how it ended (for a client whose `run` call was cut off by a
+   * lost connection). Answered by the host from the runs it started; `known: false` for others.
+   */
+  runStatus(args: { runId: string }): RunStatusReply;
+}
+
+export interface RunStatusReply {
+  known: boolean;
+  active: boolean;
+  /** How it ended, once it has. */
+  result?: RunResult;
 }
 
 /** A document's code hash and whether the user trusts it. */
@@ -81,7 +93,7 @@ export interface CodeTrust {
 }
 
 /** Methods answered by the host around the engine (code trust), not by the engine. */
-export type HostMethod = 'codeTrust' | 'trustCode';
+export type HostMethod = 'codeTrust' | 'trustCode' | 'runStatus';
 
 export type EngineMethod = keyof EngineMethods;
 export type EngineArgs<M extends EngineMethod> = Parameters<EngineMethods[M]>[0];

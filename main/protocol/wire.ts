@@ -42,6 +42,7 @@ export const ENGINE_METHODS = {
   saveDocument: true,
   codeTrust: true,
   trustCode: true,
+  runStatus: true,
 } as const satisfies Record<EngineMethod, true>;
 
 /** Whether a name from the wire is an EngineApi method (never `onEvent`, `dispose`, `constructor`...). */

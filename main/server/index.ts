@@ -19,11 +19,13 @@ import { checkToken, displayHost, newToken, originAllowed, tokenCookie } from '.
 import { Outbox } from './outbox.ts';
 import { AllowedDirs, guardEngine } from './paths.ts';
 import { contentSecurityPolicy, resolveStatic, sendFile } from './static.ts';
+import { withRunStatus } from './runs.ts';
 import { withCodeTrust } from './trust.ts';
 
 export { AllowedDirs, guardEngine, PathNotAllowedError, resolveReal } from './paths.ts';
 export { coalesceKey, Outbox } from './outbox.ts';
 export { defaultTrustStoreFile, withCodeTrust } from './trust.ts';
+export { withRunStatus } from './runs.ts';
 
 export interface ServerOptions {
   engine: EngineApi;
@@ -136,8 +138,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const initialFile = options.initialFile === undefined ? undefined : resolve(options.initialFile);
   const allowed = await AllowedDirs.create([...options.allowedDirs, ...(initialFile ? [dirname(initialFile)] : [])]);
-  // Paths are checked first; code trust decides `allowCode` on every run, whatever the client sent.
-  const engine = withCodeTrust(guardEngine(options.engine, allowed), { storeFile: options.trustStoreFile });
+  // Paths are checked first; code trust decides `allowCode` on every run, whatever the client sent;
+  // runStatus answers clients that lost a run's reply with the connection.
+  const engine = withRunStatus(withCodeTrust(guardEngine(options.engine, allowed), { storeFile: options.trustStoreFile }));
   const clients = new Set<Client>();
   let port = 0;
 

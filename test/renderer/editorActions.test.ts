@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { DlflowDocument, EngineEvent, RunResult } from '../../main/protocol/index.ts';
 import { acceptOpened, openPath, saveDocument, saveTo } from '../../renderer/src/actions/documentActions.ts';
 import { addNodeOfType, connectWire, deleteSelection, duplicateSelection, pasteText, copySelectionText, setNodeParam } from '../../renderer/src/actions/editActions.ts';
-import { cancelRun, runAll, runToSelected, trustAndRun } from '../../renderer/src/actions/runActions.ts';
+import { cancelRun, resyncDetachedRun, runAll, runToSelected, trustAndRun } from '../../renderer/src/actions/runActions.ts';
 import { setEngineClient } from '../../renderer/src/engine/engineClient.ts';
 import { indexCatalog } from '../../renderer/src/model/catalog.ts';
 import { initialRunState } from '../../renderer/src/model/runState.ts';
@@ -206,6 +206,31 @@ describe('running', () => {
     await cancelRun();
     expect(runStore.getState().phase).toBe('failed');
     expect(runStore.getState().error).toMatch(/ended while the connection was lost/);
+  });
+
+  it('after a reconnect, asks the host about a run whose reply was lost: ended → its outcome; unknown → says so', async () => {
+    loadDocument(sampleDoc());
+    fake.handlers.run = () => {
+      throw Object.assign(new Error('lost'), { code: 'disconnected' });
+    };
+    await runAll();
+    const runId = runStore.getState().runId!;
+    fake.handlers.runStatus = () => ({ known: true, active: true });
+    await resyncDetachedRun();
+    expect(runStore.getState().phase).toBe('starting');
+    fake.handlers.runStatus = (args: { runId: string }) => ({ known: true, active: false, result: { runId: args.runId, status: 'done', seconds: 3 } });
+    await resyncDetachedRun();
+    expect(runStore.getState()).toMatchObject({ runId, phase: 'done', seconds: 3 });
+    // Answered once: later reconnects do not ask again.
+    const asked = fake.calls.filter((c) => c.method === 'runStatus').length;
+    await resyncDetachedRun();
+    expect(fake.calls.filter((c) => c.method === 'runStatus').length).toBe(asked);
+
+    await runAll();
+    fake.handlers.runStatus = () => ({ known: false, active: false });
+    await resyncDetachedRun();
+    expect(runStore.getState().phase).toBe('failed');
+    expect(runStore.getState().error).toMatch(/outcome is unknown/);
   });
 
   it('asks before running code the host does not trust, and records trust on "Trust and run"', async () => {

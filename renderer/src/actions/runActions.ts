@@ -1,4 +1,5 @@
 /** Run all, run to the selection, cancel. Status comes back as events (see runStore). */
+import type { RunResult } from '../../../main/protocol/index.ts';
 import { engine } from '../engine/engineClient.ts';
 import { freshRunId } from '../model/ids.ts';
 import { dirname } from '../model/recent.ts';
@@ -17,6 +18,39 @@ function errorCode(err: unknown): string | undefined {
 
 /** Set while the code-trust check of a run that is about to start is in flight. */
 let checkingTrust = false;
+/** A run whose `run` call was cut off by a lost connection; asked about after the reconnect. */
+let detachedRunId: string | undefined;
+
+/** Applies a run's result unless its run-finished event already did. */
+function settleRun(runId: string, result: RunResult): void {
+  runStore.setState((s) => (s.runId === runId && isRunActive(s) ? { ...s, phase: result.status, seconds: result.seconds, error: result.error } : s));
+  if (result.status === 'failed' && result.error) showToast(`Run failed: ${result.error}`, 'error');
+}
+
+/**
+ * After a reconnect: if a run lost its reply with the connection, ask the host how it stands. Still
+ * running: keep following its events. Ended meanwhile: show how. Unknown (the server restarted):
+ * say the outcome is unknown.
+ */
+export async function resyncDetachedRun(): Promise<void> {
+  const runId = detachedRunId;
+  if (!runId) return;
+  const s = runStore.getState();
+  if (s.runId !== runId || !isRunActive(s)) {
+    detachedRunId = undefined;
+    return;
+  }
+  try {
+    const status = await engine().call('runStatus', { runId });
+    flushRunEvents();
+    if (status.active) return;
+    detachedRunId = undefined;
+    if (status.result) settleRun(runId, status.result);
+    else runStore.setState((cur) => (cur.runId === runId && isRunActive(cur) ? failRun(cur, runId, 'The connection was lost and the server no longer knows this run (restarted?); its outcome is unknown.') : cur));
+  } catch {
+    // Still no answer (a host without runStatus, or down again): the next reconnect asks again.
+  }
+}
 
 /**
  * Runs the current document (or what `targets` need). A document with code the host does not
@@ -79,13 +113,13 @@ async function runNow(targets?: string[]): Promise<void> {
     const result = await engine().call('run', { document, options, runId });
     flushRunEvents();
     // The run-finished event normally settles the phase; the result covers a lost event.
-    runStore.setState((s) => (s.runId === runId && isRunActive(s) ? { ...s, phase: result.status, seconds: result.seconds, error: result.error } : s));
-    if (result.status === 'failed' && result.error) showToast(`Run failed: ${result.error}`, 'error');
+    settleRun(runId, result);
   } catch (err) {
     flushRunEvents();
     if (errorCode(err) === 'disconnected') {
       // The run goes on on the server; its events resume once the connection is back.
       if (runStore.getState().runId === runId && isRunActive(runStore.getState())) {
+        detachedRunId = runId;
         showToast('Connection lost; the run continues on the server and will be followed again once reconnected.', 'info');
         return;
       }

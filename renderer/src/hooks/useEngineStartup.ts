@@ -1,6 +1,7 @@
 /** Start-up: subscribe to engine events, load the catalog and backend info, open the first file. */
 import { useEffect } from 'react';
 import { openPath } from '../actions/documentActions.ts';
+import { resyncDetachedRun } from '../actions/runActions.ts';
 import { errorText } from '../actions/documentActions.ts';
 import { engine } from '../engine/engineClient.ts';
 import { indexCatalog } from '../model/catalog.ts';
@@ -47,6 +48,7 @@ export async function startEngine(): Promise<() => void> {
     else if (connection === 'open' && wasClosed) {
       wasClosed = false;
       void loadCatalog();
+      void resyncDetachedRun();
     }
   });
   const catalog = loadCatalog();
