@@ -54,6 +54,8 @@ describe('code trust in browser mode', () => {
     await page.getByTestId('run-button').click();
     await page.getByTestId('trust-dialog').waitFor();
     expect(await page.getByTestId('trust-dialog').textContent()).toContain('This file contains code that will run on your machine');
+    // The code itself is shown, to be read before trusting it.
+    expect(await page.getByTestId('trust-code-net').textContent()).toBe('return 1');
     await e2e.screenshot('trust-dialog');
     await page.getByTestId('trust-cancel').click();
     await page.getByTestId('trust-dialog').waitFor({ state: 'detached' });

@@ -31,18 +31,34 @@ function Modal({ title, children, testId, wide }: { title: string; children: Rea
 
 function TrustCodeDialog({ dialog }: { dialog: Extract<Dialog, { kind: 'trust-code' }> }) {
   const path = useEditorStore((s) => s.path);
+  const doc = useEditorStore((s) => s.history.present);
+  const index = useCatalogStore((s) => s.index);
   const [busy, setBusy] = useState(false);
+  // The code that would run, so the user can read it before trusting it.
+  const snippets = dialog.codeNodes.flatMap((id) => {
+    const node = doc.nodes.find((n) => n.id === id);
+    const schema = node && index.byId.get(node.type);
+    if (!node || !schema) return [];
+    return Object.entries(schema.params)
+      .filter(([, p]) => p.kind === 'code')
+      .map(([key]) => ({ id, key, code: String(node.params[key] ?? '') }));
+  });
   return (
     <Modal title="Run code from this file?" testId="trust-dialog">
       <p>
         This file contains code that will run on your machine, with your rights: it can read, change and send your files. Only run it
         if you trust where {path ? <code>{path}</code> : 'this document'} came from.
       </p>
-      {dialog.codeNodes.length > 0 && (
-        <p>
-          Code nodes: <code>{dialog.codeNodes.join(', ')}</code>
-        </p>
-      )}
+      {snippets.map((sn) => (
+        <div key={`${sn.id}.${sn.key}`}>
+          <h3>
+            {sn.id} · {sn.key}
+          </h3>
+          <pre className="dl-message dl-trust-code" data-testid={`trust-code-${sn.id}`}>
+            {sn.code}
+          </pre>
+        </div>
+      ))}
       <p className="dl-muted">Trust is remembered for exactly this code; if the code changes you will be asked again.</p>
       <div className="dl-modal-actions">
         <button
