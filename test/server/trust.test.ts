@@ -126,6 +126,27 @@ describe('withCodeTrust', () => {
   });
 });
 
+describe('with the real node library', () => {
+  it('asks about model-from-code snippets and not about pipelines without code', async () => {
+    const { allNodes, allPortTypes } = await import('../../nodes/index.ts');
+    const real = await createEngine({ nodes: allNodes, portTypes: allPortTypes, cacheDir: join(root, 'cache-real'), backend: 'none' });
+    try {
+      const api = withCodeTrust(real, { storeFile: join(root, 'e', 'trust.json') });
+      const sample = JSON.parse(readFileSync(join(import.meta.dirname, '../../samples/hello.dlflow'), 'utf8')) as DlflowDocument;
+      expect(await api.codeTrust!({ document: sample })).toEqual({ trusted: true });
+      const withCode = {
+        ...sample,
+        nodes: [...sample.nodes, { id: 'net', type: 'dlflow:model:model-from-code', position: { x: 0, y: 0 }, params: { code: 'return tf.sequential();' } }],
+      };
+      const trust = await api.codeTrust!({ document: withCode });
+      expect(trust).toMatchObject({ trusted: false, codeNodes: ['net'] });
+      expect(trust.hash).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      await real.dispose();
+    }
+  });
+});
+
 describe('code trust through the server', () => {
   let server: RunningServer | undefined;
   let transport: Transport | undefined;
