@@ -100,35 +100,6 @@ function draws(n: number, r: AugmentRange, random: Random, identity: number): Fl
 /** tf.tidy for ops whose result is a 4D batch (tfjs's op typings lose the rank). */
 const tidy4 = (fn: () => tf.Tensor): tf.Tensor4D => tf.tidy(fn) as tf.Tensor4D;
 
-const perImage = (v: Float32Array): tf.Tensor4D => tf.tensor4d(v, [v.length, 1, 1, 1]);
-
-/**
- * Runs `fn` on only the images whose draw differs from `identity` (as a smaller batch) and puts
- * the results back in place: costly kinds with a low probability then cost in proportion.
- */
-function onPicked(x: tf.Tensor4D, values: Float32Array, identity: number, fn: (sub: tf.Tensor4D, vals: Float32Array) => tf.Tensor): tf.Tensor4D {
-  const idx: number[] = [];
-  values.forEach((v, i) => {
-    if (v !== identity) idx.push(i);
-  });
-  if (idx.length === 0) return x.clone();
-  if (idx.length === values.length) return tidy4(() => fn(x, values));
-  // Moving whole images in and out through typed arrays is a few memcpys; stack/concat/gather
-  // kernels on wasm copy element by element and cost more than most augmentations.
-  const [, h, w, c] = x.shape;
-  const per = h * w * c;
-  const data = x.dataSync() as Float32Array;
-  const subData = new Float32Array(idx.length * per);
-  idx.forEach((i, k) => subData.set(data.subarray(i * per, (i + 1) * per), k * per));
-  // tidy must return the tensor, not its data: tidy walks a returned typed array element by element.
-  const result = tf.tidy(() => fn(tf.tensor4d(subData, [idx.length, h, w, c]), Float32Array.from(idx, (i) => values[i])));
-  const done = result.dataSync() as Float32Array;
-  result.dispose();
-  const full = Float32Array.from(data);
-  idx.forEach((i, k) => full.set(done.subarray(k * per, (k + 1) * per), i * per));
-  return tf.tensor4d(full, x.shape);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Geometric: one projective warp per batch
 
@@ -266,48 +237,165 @@ function lens(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Photometric
+// Pixel kinds: one pass over the picked images' values
+//
+// Each of these reads the batch's values once, changes only the images its probability picked
+// (in place, image by image, in a single loop per image that does all of the kind's arithmetic)
+// and makes one new tensor. On wasm, the equivalent chains of tensor ops cost 5-10 full passes
+// over the batch each (broadcasting binary ops, randomNormal, resizeBilinear to full size), and
+// running them on only the picked images needed stack/gather copies on top.
 
+/**
+ * On wasm, the JS array each of these steps built its output tensor from (the backend copied it
+ * onto its heap). The next step in the chain takes that array instead of reading the tensor
+ * back, so a chain of pixel kinds reads the batch once and reuses one buffer throughout.
+ */
+const heldValues = new WeakMap<tf.Tensor, Float32Array>();
+
+/** The batch's values as an array this code may change. */
+function ownedValues(x: tf.Tensor4D): Float32Array {
+  const held = heldValues.get(x);
+  if (held) {
+    heldValues.delete(x);
+    return held;
+  }
+  const data = x.dataSync() as Float32Array;
+  // wasm's dataSync returns a fresh copy of its heap; cpu hands out its own store.
+  return tf.getBackend() === 'wasm' ? data : data.slice();
+}
+
+/** A new tensor from values this module owns (not to be changed afterwards except via ownedValues). */
+function fromValues(data: Float32Array, shape: [number, number, number, number]): tf.Tensor4D {
+  const t = tf.tensor4d(data, shape);
+  if (tf.getBackend() === 'wasm') heldValues.set(t, data);
+  return t;
+}
+
+/**
+ * Calls `edit` on each image whose draw differs from `identity`, with that image's values (a
+ * view, [h, w, c], to change in place), and returns the batch as a new tensor.
+ */
+function editImages(x: tf.Tensor4D, values: Float32Array, identity: number, edit: (img: Float32Array, v: number, i: number) => void): tf.Tensor4D {
+  if (values.every((v) => v === identity)) return x.clone();
+  const [n, h, w, c] = x.shape;
+  const per = h * w * c;
+  const data = ownedValues(x);
+  for (let i = 0; i < n; i++) if (values[i] !== identity) edit(data.subarray(i * per, (i + 1) * per), values[i], i);
+  return fromValues(data, x.shape);
+}
+
+/** A small fast seeded generator (mulberry32) for per-pixel noise: uniform in [0, 1). */
+function pixelRandom(seed: number, stream: number): () => number {
+  let a = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const NORMALS = 4096;
+/**
+ * Standard normal samples for one image: a table of 4096 exact Box-Muller draws, read at random
+ * indices (one generator step per sample instead of a log and a cosine).
+ */
+function normalSource(seed: number, stream: number): () => number {
+  const rand = pixelRandom(seed, stream);
+  const table = new Float32Array(NORMALS);
+  for (let i = 0; i < NORMALS; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - rand()));
+    const a = 2 * Math.PI * rand();
+    table[i] = r * Math.cos(a);
+    table[i + 1] = r * Math.sin(a);
+  }
+  return () => table[(rand() * NORMALS) | 0];
+}
+
+const clip01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 const LUMA = [0.299, 0.587, 0.114];
+
 function noise(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   const s = draws(x.shape[0], r, random, 0);
   const seed = random.seed();
-  return onPicked(x, s, 0, (sub, sig) => sub.add(tf.randomNormal(sub.shape, 0, 1, 'float32', seed).mul(perImage(sig))).clipByValue(0, 1));
+  return editImages(x, s, 0, (img, sigma, i) => {
+    const normal = normalSource(seed, i);
+    for (let j = 0; j < img.length; j++) img[j] = clip01(img[j] + sigma * normal());
+  });
+}
+
+/** Normalised Gaussian taps for sigma, radius limited so a reflected border stays inside the image. */
+function gaussianTaps(sigma: number, h: number, w: number): Float32Array | undefined {
+  const radius = Math.min(Math.ceil(2.5 * sigma), Math.floor((Math.min(h, w) - 1) / 2));
+  if (!(sigma > 0) || radius < 1) return undefined;
+  const taps = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
+  const sum = taps.reduce((a, b) => a + b, 0);
+  return Float32Array.from(taps, (t) => t / sum);
+}
+
+/** Reflected index (border pixel not repeated), as `mirrorPad(..., 'reflect')`. */
+const reflectIndex = (i: number, len: number): number => (i < 0 ? -i : i >= len ? 2 * len - 2 - i : i);
+
+/**
+ * Separable Gaussian blur of one [h, w, c] image in place, reflected borders; `tmp` is scratch
+ * of the same size. Inner loops run along whole rows (contiguous multiply-adds).
+ */
+function blurImage(img: Float32Array, tmp: Float32Array, h: number, w: number, c: number, k: Float32Array): void {
+  const radius = (k.length - 1) / 2;
+  const stride = w * c;
+  // Rows into tmp: the interior as shifted row sums, the border pixels with reflected taps.
+  for (let y = 0; y < h; y++) {
+    const row = y * stride;
+    const lo = row + radius * c;
+    const hi = row + (w - radius) * c;
+    tmp.fill(0, lo, hi);
+    for (let t = 0; t < k.length; t++) {
+      const kt = k[t];
+      const shift = (t - radius) * c;
+      for (let j = lo; j < hi; j++) tmp[j] += kt * img[j + shift];
+    }
+    for (let x = 0; x < w; x++) {
+      if (x === radius) x = Math.max(x, w - radius);
+      for (let ch = 0; ch < c; ch++) {
+        let acc = 0;
+        for (let t = 0; t < k.length; t++) acc += k[t] * img[row + reflectIndex(x + t - radius, w) * c + ch];
+        tmp[row + x * c + ch] = acc;
+      }
+    }
+  }
+  // Columns back into img.
+  for (let y = 0; y < h; y++) {
+    const out = y * stride;
+    img.fill(0, out, out + stride);
+    for (let t = 0; t < k.length; t++) {
+      const kt = k[t];
+      const from = reflectIndex(y + t - radius, h) * stride;
+      for (let j = 0; j < stride; j++) img[out + j] += kt * tmp[from + j];
+    }
+  }
 }
 
 /** Separable Gaussian blur with reflected borders. */
 export function gaussianBlur(x: tf.Tensor4D, sigma: number): tf.Tensor4D {
-  const [, h, w, c] = x.shape;
-  const radius = Math.min(Math.ceil(2.5 * sigma), Math.floor((Math.min(h, w) - 1) / 2));
-  if (sigma <= 0 || radius < 1) return x.clone();
-  const taps = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * sigma * sigma)));
-  const sum = taps.reduce((a, b) => a + b, 0);
-  const k = Float32Array.from(taps, (t) => t / sum);
-  return tidy4(() => {
-    const padded = tf.mirrorPad(x, [[0, 0], [radius, radius], [radius, radius], [0, 0]], 'reflect');
-    const kx = tf.tensor4d(Float32Array.from({ length: k.length * c }, (_, i) => k[Math.floor(i / c)]), [1, k.length, c, 1]);
-    const ky = tf.tensor4d(Float32Array.from({ length: k.length * c }, (_, i) => k[Math.floor(i / c)]), [k.length, 1, c, 1]);
-    return tf.depthwiseConv2d(tf.depthwiseConv2d(padded, kx, 1, 'valid'), ky, 1, 'valid');
-  });
+  const [n, h, w, c] = x.shape;
+  const k = gaussianTaps(sigma, h, w);
+  if (!k) return x.clone();
+  const tmp = new Float32Array(h * w * c);
+  return editImages(x, new Float32Array(n).fill(1), 0, (img) => blurImage(img, tmp, h, w, c, k));
 }
 
 function blur(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const pick = draws(x.shape[0], { ...r, min: 1, max: 1 }, random, 0);
+  const [n, h, w, c] = x.shape;
+  const pick = draws(n, { ...r, min: 1, max: 1 }, random, 0);
   const sigma = random.uniform(r.min, r.max);
-  if (sigma <= 0) return x.clone();
-  return onPicked(x, pick, 0, (sub) => gaussianBlur(sub, sigma));
-}
-
-/** Grid of pixel-centre coordinates in [0, 1): xs [1,1,w,1], ys [1,h,1,1]. */
-function grid(h: number, w: number): { xs: tf.Tensor4D; ys: tf.Tensor4D } {
-  return {
-    xs: tf.tensor4d(Float32Array.from({ length: w }, (_, i) => (i + 0.5) / w), [1, 1, w, 1]),
-    ys: tf.tensor4d(Float32Array.from({ length: h }, (_, i) => (i + 0.5) / h), [1, h, 1, 1]),
-  };
+  const k = gaussianTaps(sigma, h, w);
+  if (!k) return x.clone();
+  const tmp = new Float32Array(h * w * c);
+  return editImages(x, pick, 0, (img) => blurImage(img, tmp, h, w, c, k));
 }
 
 function cutout(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const [n, h, w] = x.shape;
+  const [n, h, w, c] = x.shape;
   const size = draws(n, r, random, 0);
   const cx = new Float32Array(n);
   const cy = new Float32Array(n);
@@ -315,103 +403,168 @@ function cutout(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
     cx[i] = random.next();
     cy[i] = random.next();
   }
-  if (size.every((v) => v === 0)) return x.clone();
-  // The keep-mask is filled rectangle by rectangle (only the cut pixels are touched).
-  const keep = new Float32Array(n * h * w).fill(1);
-  for (let i = 0; i < n; i++) {
-    if (size[i] <= 0) continue;
-    const x0 = Math.max(0, Math.round((cx[i] - size[i] / 2) * w));
-    const x1 = Math.min(w, Math.round((cx[i] + size[i] / 2) * w));
-    const y0 = Math.max(0, Math.round((cy[i] - size[i] / 2) * h));
-    const y1 = Math.min(h, Math.round((cy[i] + size[i] / 2) * h));
-    for (let y = y0; y < y1; y++) keep.fill(0, (i * h + y) * w + x0, (i * h + y) * w + Math.max(x0, x1));
-  }
-  return tidy4(() => x.mul(tf.tensor4d(keep, [n, h, w, 1])));
+  // Only the cut pixels are touched.
+  return editImages(x, size, 0, (img, s, i) => {
+    if (s <= 0) return;
+    const x0 = Math.max(0, Math.round((cx[i] - s / 2) * w));
+    const x1 = Math.min(w, Math.round((cx[i] + s / 2) * w));
+    const y0 = Math.max(0, Math.round((cy[i] - s / 2) * h));
+    const y1 = Math.min(h, Math.round((cy[i] + s / 2) * h));
+    for (let y = y0; y < y1; y++) img.fill(0, (y * w + x0) * c, (y * w + Math.max(x0, x1)) * c);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
 // Weather and light
 
-/** Smooth random field in [0, 1] per image: coarse uniform noise upsampled bilinearly. */
-function smoothField(n: number, h: number, w: number, cells: number, seed: number): tf.Tensor4D {
-  return tf.image.resizeBilinear(tf.randomUniform([n, cells, cells, 1], 0, 1, 'float32', seed), [h, w], true);
+/**
+ * Bilinear upsampling of a [lh, lw] map to [h, w] into `out`, like `tf.image.resizeBilinear`
+ * (alignCorners as given, no half-pixel centres).
+ */
+function upsample(low: Float32Array, lh: number, lw: number, out: Float32Array, h: number, w: number, alignCorners: boolean): void {
+  const sy = alignCorners && h > 1 ? (lh - 1) / (h - 1) : lh / h;
+  const sx = alignCorners && w > 1 ? (lw - 1) / (w - 1) : lw / w;
+  for (let y = 0; y < h; y++) {
+    const fy = y * sy;
+    const y0 = Math.min(lh - 1, Math.floor(fy));
+    const y1 = Math.min(lh - 1, y0 + 1);
+    const ty = fy - y0;
+    for (let x = 0; x < w; x++) {
+      const fx = x * sx;
+      const x0 = Math.min(lw - 1, Math.floor(fx));
+      const x1 = Math.min(lw - 1, x0 + 1);
+      const tx = fx - x0;
+      const top = low[y0 * lw + x0] + (low[y0 * lw + x1] - low[y0 * lw + x0]) * tx;
+      const bottom = low[y1 * lw + x0] + (low[y1 * lw + x1] - low[y1 * lw + x0]) * tx;
+      out[y * w + x] = top + (bottom - top) * ty;
+    }
+  }
 }
 
 function fog(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const [n, h, w] = x.shape;
+  const [n, h, w, c] = x.shape;
   const t = draws(n, r, random, 0);
   const seed = random.seed();
-  if (t.every((v) => v === 0)) return x.clone();
-  return tidy4(() => {
-    const { ys } = grid(h, w);
-    // Denser towards the top (the horizon in road scenes), patchy, milky grey-white.
-    const field = smoothField(n, h, w, 4, seed).mul(0.5).add(0.5).mul(tf.sub(1.15, ys.mul(0.5)));
-    const a = field.mul(perImage(t)).clipByValue(0, 0.95);
-    return x.mul(tf.sub(1, a)).add(a.mul(0.82));
+  const cells = 4;
+  const field = new Float32Array(h * w);
+  return editImages(x, t, 0, (img, tv, i) => {
+    // A smooth random field (4x4 cells upsampled), denser towards the top (the horizon in road
+    // scenes), patchy, milky grey-white.
+    const rand = pixelRandom(seed, i);
+    const low = Float32Array.from({ length: cells * cells }, () => rand());
+    upsample(low, cells, cells, field, h, w, true);
+    for (let y = 0; y < h; y++) {
+      const height = 1.15 - 0.5 * ((y + 0.5) / h);
+      for (let xx = 0; xx < w; xx++) {
+        const a = Math.min(0.95, Math.max(0, (field[y * w + xx] * 0.5 + 0.5) * height * tv));
+        const o = (y * w + xx) * c;
+        for (let ch = 0; ch < c; ch++) img[o + ch] = img[o + ch] * (1 - a) + 0.82 * a;
+      }
+    }
   });
 }
 
 function rain(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const [, h, w, c] = x.shape;
-  const t = draws(x.shape[0], r, random, 0);
+  const [n, h, w, c] = x.shape;
+  const t = draws(n, r, random, 0);
   const seed = random.seed();
   const slant = random.uniform(-0.4, 0.4);
-  return onPicked(x, t, 0, (sub, tv) => {
-    const n = sub.shape[0];
-    // Streaks are drawn on a grid of at most ~80 px and scaled up: a long line kernel at full
-    // resolution would cost far more than everything else in the chain.
-    const f = Math.max(1, Math.floor(Math.min(h, w) / 80));
-    const lh = Math.ceil(h / f);
-    const lw = Math.ceil(w / f);
-    const len = Math.max(3, Math.round(Math.min(lh, lw) / 8)) | 1;
-    const k = new Float32Array(len * len);
-    for (let i = 0; i < len; i++) {
-      const col = Math.round((len - 1) / 2 + slant * (i - (len - 1) / 2));
-      k[i * len + Math.min(len - 1, Math.max(0, col))] = 1;
+  // Streaks are drawn on a grid of at most ~80 px and scaled up: drops scattered at low
+  // resolution, each drawn as a slanted line.
+  const f = Math.max(1, Math.floor(Math.min(h, w) / 80));
+  const lh = Math.ceil(h / f);
+  const lw = Math.ceil(w / f);
+  const len = Math.max(3, Math.round(Math.min(lh, lw) / 8)) | 1;
+  const half = (len - 1) / 2;
+  const cols = Int32Array.from({ length: len }, (_, k) => Math.min(len - 1, Math.max(0, Math.round(half + slant * (k - half)))));
+  const low = new Float32Array(lh * lw);
+  const streaks = new Float32Array(h * w);
+  const tint = c === 3 ? [0.02, 0.03, 0.06] : [0];
+  return editImages(x, t, 0, (img, tv, i) => {
+    const rand = pixelRandom(seed, i);
+    const threshold = 1 - tv * 0.02;
+    low.fill(0);
+    for (let y = 0; y < lh; y++)
+      for (let xx = 0; xx < lw; xx++) {
+        if (rand() <= threshold) continue;
+        // The line through the drop, as a 'same' convolution of the drop map with the line kernel.
+        for (let k = 0; k < len; k++) {
+          const yy = y - k + half;
+          const xc = xx - cols[k] + half;
+          if (yy >= 0 && yy < lh && xc >= 0 && xc < lw) low[yy * lw + xc] = 1;
+        }
+      }
+    if (f > 1) upsample(low, lh, lw, streaks, h, w, false);
+    const src = f > 1 ? streaks : low;
+    const dim = c === 3 ? (1 - tv * 0.25) * (1 - tv * 0.1) : 1 - tv * 0.25;
+    for (let p = 0; p < h * w; p++) {
+      const s = src[p] * tv * 0.55;
+      for (let ch = 0; ch < c; ch++) img[p * c + ch] = clip01(img[p * c + ch] * dim + (c === 3 ? tv * tint[ch] : 0) + s);
     }
-    const tt = perImage(tv);
-    const drops = tf.randomUniform([n, lh, lw, 1], 0, 1, 'float32', seed).greater(tf.sub(1, tt.mul(0.02))).toFloat() as tf.Tensor4D;
-    let streaks = tf.conv2d(drops, tf.tensor4d(k, [len, len, 1, 1]), 1, 'same').clipByValue(0, 1) as tf.Tensor4D;
-    if (f > 1) streaks = tf.image.resizeBilinear(streaks, [h, w]);
-    const dim = sub.mul(tf.sub(1, tt.mul(0.25)));
-    const wet = c === 3 ? dim.mul(tf.sub(1, tt.mul(0.1))).add(tt.mul(tf.tensor1d([0.02, 0.03, 0.06]))) : dim;
-    return wet.add(streaks.mul(tt).mul(0.55)).clipByValue(0, 1);
   });
 }
 
 function snow(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const [, h, w] = x.shape;
-  const t = draws(x.shape[0], r, random, 0);
+  const [n, h, w, c] = x.shape;
+  const t = draws(n, r, random, 0);
   const seed = random.seed();
-  return onPicked(x, t, 0, (sub, tv) => {
-    const n = sub.shape[0];
-    const tt = perImage(tv);
-    // Flakes on a coarser grid (about 64 px), grown by a 3x3 max and scaled up softly.
-    const f = Math.max(1, Math.floor(Math.min(h, w) / 64));
-    const lh = Math.ceil(h / f);
-    const lw = Math.ceil(w / f);
-    const seeds = tf.randomUniform([n, lh, lw, 1], 0, 1, 'float32', seed).greater(tf.sub(1, tt.mul(0.012))).toFloat() as tf.Tensor4D;
-    let flakes = tf.maxPool(seeds, 3, 1, 'same');
-    if (f > 1) flakes = tf.image.resizeBilinear(flakes, [h, w]);
-    const hazy = sub.mul(tf.sub(1, tt.mul(0.3))).add(tt.mul(0.3 * 0.9));
-    // max(hazy, flakes) as hazy + relu(flakes - hazy): maximum with broadcasting is slow on wasm.
-    return hazy.add(tf.relu(flakes.mul(tt.mul(0.4).add(0.6)).sub(hazy))).clipByValue(0, 1);
+  // Flakes on a coarser grid (about 64 px), grown to 3x3 and scaled up softly.
+  const f = Math.max(1, Math.floor(Math.min(h, w) / 64));
+  const lh = Math.ceil(h / f);
+  const lw = Math.ceil(w / f);
+  const low = new Float32Array(lh * lw);
+  const flakes = new Float32Array(h * w);
+  return editImages(x, t, 0, (img, tv, i) => {
+    const rand = pixelRandom(seed, i);
+    const threshold = 1 - tv * 0.012;
+    low.fill(0);
+    for (let y = 0; y < lh; y++)
+      for (let xx = 0; xx < lw; xx++) {
+        if (rand() <= threshold) continue;
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dx = -1; dx <= 1; dx++) {
+            const yy = y + dy;
+            const xc = xx + dx;
+            if (yy >= 0 && yy < lh && xc >= 0 && xc < lw) low[yy * lw + xc] = 1;
+          }
+      }
+    if (f > 1) upsample(low, lh, lw, flakes, h, w, false);
+    const src = f > 1 ? flakes : low;
+    const keep = 1 - tv * 0.3;
+    const haze = tv * 0.3 * 0.9;
+    const bright = tv * 0.4 + 0.6;
+    for (let p = 0; p < h * w; p++) {
+      const flake = src[p] * bright;
+      for (let ch = 0; ch < c; ch++) img[p * c + ch] = clip01(Math.max(img[p * c + ch] * keep + haze, flake));
+    }
   });
 }
 
+const GAMMA_STEPS = 1024;
 function night(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const c = x.shape[3];
-  const t = draws(x.shape[0], r, random, 0);
+  const [n, h, w, c] = x.shape;
+  const t = draws(n, r, random, 0);
   const seed = random.seed();
-  return onPicked(x, t, 0, (sub, tv) => {
-    const [n, h, w] = sub.shape;
-    const tt = perImage(tv);
-    // Darker, more contrast in the shadows (gamma via exp/log: pow with broadcasting is slow on
-    // wasm), a blue cast, and luminance sensor noise.
-    const gamma = sub.add(1e-4).log().mul(tt.mul(0.8).add(1)).exp();
-    const scaled = gamma.mul(tf.sub(1, tt.mul(0.75)));
-    const tint = c === 3 ? scaled.mul(tf.add(1, tt.mul(tf.tensor1d([-0.2, -0.1, 0.15])))) : scaled;
-    return tint.add(tf.randomNormal([n, h, w, 1], 0, 1, 'float32', seed).mul(tt.mul(0.03))).clipByValue(0, 1);
+  const curve = new Float32Array(GAMMA_STEPS + 2);
+  return editImages(x, t, 0, (img, tv, i) => {
+    // Darker, more contrast in the shadows (gamma, from a table with linear interpolation), a
+    // blue cast, and luminance sensor noise.
+    const gamma = 1 + tv * 0.8;
+    const scale = 1 - tv * 0.75;
+    for (let k = 0; k <= GAMMA_STEPS; k++) curve[k] = Math.pow(k / GAMMA_STEPS + 1e-4, gamma) * scale;
+    curve[GAMMA_STEPS + 1] = curve[GAMMA_STEPS];
+    const tint = c === 3 ? [1 - 0.2 * tv, 1 - 0.1 * tv, 1 + 0.15 * tv] : [1];
+    const normal = normalSource(seed, i);
+    const sigma = tv * 0.03;
+    for (let p = 0; p < h * w; p++) {
+      const e = normal() * sigma;
+      for (let ch = 0; ch < c; ch++) {
+        const u = clip01(img[p * c + ch]) * GAMMA_STEPS;
+        const k = u | 0;
+        const g = curve[k] + (curve[k + 1] - curve[k]) * (u - k);
+        img[p * c + ch] = clip01(g * tint[ch] + e);
+      }
+    }
   });
 }
 
@@ -436,7 +589,7 @@ function matMul3(a: number[], b: number[]): number[] {
 
 /**
  * Brightness, contrast, saturation and hue, in the given order, composed into one affine colour
- * map per image (a CxC matrix and an offset): one batched matMul for the lot. Contrast pivots on
+ * map per image (a CxC matrix and an offset): one pass over the pixels for the lot. Contrast pivots on
  * the image's mean luma, tracked through the earlier ops; the result is clipped once, at the end.
  */
 export function colour(x: tf.Tensor4D, ops: readonly (AugmentRange & { op: ColourKind })[], random: Random): tf.Tensor4D {
@@ -444,9 +597,15 @@ export function colour(x: tf.Tensor4D, ops: readonly (AugmentRange & { op: Colou
   const vals = ops.map((o) => draws(n, o, random, COLOUR_IDENTITY[o.op]));
   const active = ops.map((o, k) => (c === 3 || o.op === 'brightness' || o.op === 'contrast') && vals[k].some((v) => v !== COLOUR_IDENTITY[o.op]));
   if (!active.some(Boolean)) return x.clone();
-  const meanT = tf.tidy(() => x.mean([1, 2]));
-  const means = meanT.dataSync();
-  meanT.dispose();
+  const data = ownedValues(x);
+  const per = h * w * c;
+  const means = new Float32Array(n * c);
+  for (let i = 0; i < n; i++)
+    for (let ch = 0; ch < c; ch++) {
+      let sum = 0;
+      for (let j = i * per + ch; j < (i + 1) * per; j += c) sum += data[j];
+      means[i * c + ch] = sum / (h * w);
+    }
   const mats = new Float32Array(n * c * c);
   const offs = new Float32Array(n * c);
   const luma = (v: number[]): number => (c === 3 ? LUMA[0] * v[0] + LUMA[1] * v[1] + LUMA[2] * v[2] : v[0]);
@@ -488,9 +647,36 @@ export function colour(x: tf.Tensor4D, ops: readonly (AugmentRange & { op: Colou
     for (let r = 0; r < c; r++) for (let k = 0; k < c; k++) mats[i * c * c + k * c + r] = M[r * c + k];
     offs.set(b, i * c);
   }
-  return tidy4(() =>
-    tf.matMul(x.reshape([n, h * w, c]), tf.tensor3d(mats, [n, c, c])).add(tf.tensor3d(offs, [n, 1, c])).reshape([n, h, w, c]).clipByValue(0, 1),
-  );
+  // One pass: y = clip(x · M^T + b) per pixel.
+  for (let i = 0; i < n; i++) {
+    const m = mats.subarray(i * c * c, (i + 1) * c * c);
+    const o = offs.subarray(i * c, (i + 1) * c);
+    const end = (i + 1) * per;
+    if (c === 3) {
+      const [m00, m01, m02, m10, m11, m12, m20, m21, m22] = m;
+      const [o0, o1, o2] = o;
+      for (let j = i * per; j < end; j += 3) {
+        const r = data[j];
+        const g = data[j + 1];
+        const b = data[j + 2];
+        data[j] = clip01(r * m00 + g * m10 + b * m20 + o0);
+        data[j + 1] = clip01(r * m01 + g * m11 + b * m21 + o1);
+        data[j + 2] = clip01(r * m02 + g * m12 + b * m22 + o2);
+      }
+    } else {
+      // Other channel counts: each pixel through a small buffer (its inputs must stay unchanged).
+      const staged = new Float32Array(c);
+      for (let j = i * per; j < end; j += c) {
+        for (let r = 0; r < c; r++) {
+          let acc = o[r];
+          for (let k = 0; k < c; k++) acc += data[j + k] * m[k * c + r];
+          staged[r] = acc;
+        }
+        for (let r = 0; r < c; r++) data[j + r] = clip01(staged[r]);
+      }
+    }
+  }
+  return fromValues(data, x.shape);
 }
 
 /** Parses and validates a fused colour step's params. */

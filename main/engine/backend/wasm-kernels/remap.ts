@@ -71,6 +71,7 @@ export function remapBilinear(src: Float32Array, dst: Float32Array, n: number, h
     }
     const fit = k > 0 ? 1 / (1 + k) : 1;
     const kn = k / (norm * norm);
+    const affine = c0 === 0 && c1 === 0;
     let o = base;
     for (let y = 0; y < h; y++) {
       const dy = y - cy;
@@ -85,13 +86,46 @@ export function remapBilinear(src: Float32Array, dst: Float32Array, n: number, h
           sx = sx < 0 ? 0 : sx > w - 1 ? w - 1 : sx;
           sy = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
         }
-        const proj = c0 * sx + c1 * sy + 1;
-        if (proj === 0) {
-          for (let ch = 0; ch < c; ch++) dst[o + ch] = 0;
+        let mx: number;
+        let my: number;
+        if (affine) {
+          mx = a0 * sx + a1 * sy + a2;
+          my = b0 * sx + b1 * sy + b2;
+        } else {
+          const proj = c0 * sx + c1 * sy + 1;
+          if (proj === 0) {
+            for (let ch = 0; ch < c; ch++) dst[o + ch] = 0;
+            continue;
+          }
+          mx = (a0 * sx + a1 * sy + a2) / proj;
+          my = (b0 * sx + b1 * sy + b2) / proj;
+        }
+        if (mx >= 0 && my >= 0 && mx < w - 1 && my < h - 1) {
+          // Inside: all four taps exist (the common case).
+          const x0 = mx | 0;
+          const y0 = my | 0;
+          const fx = mx - x0;
+          const fy = my - y0;
+          const i00 = base + y0 * rowStride + x0 * c;
+          const i10 = i00 + rowStride;
+          if (c === 3) {
+            const t0 = src[i00] + (src[i00 + 3] - src[i00]) * fx;
+            const t1 = src[i00 + 1] + (src[i00 + 4] - src[i00 + 1]) * fx;
+            const t2 = src[i00 + 2] + (src[i00 + 5] - src[i00 + 2]) * fx;
+            const u0 = src[i10] + (src[i10 + 3] - src[i10]) * fx;
+            const u1 = src[i10 + 1] + (src[i10 + 4] - src[i10 + 1]) * fx;
+            const u2 = src[i10 + 2] + (src[i10 + 5] - src[i10 + 2]) * fx;
+            dst[o] = t0 + (u0 - t0) * fy;
+            dst[o + 1] = t1 + (u1 - t1) * fy;
+            dst[o + 2] = t2 + (u2 - t2) * fy;
+          } else
+            for (let ch = 0; ch < c; ch++) {
+              const t = src[i00 + ch] + (src[i00 + c + ch] - src[i00 + ch]) * fx;
+              const u = src[i10 + ch] + (src[i10 + c + ch] - src[i10 + ch]) * fx;
+              dst[o + ch] = t + (u - t) * fy;
+            }
           continue;
         }
-        let mx = (a0 * sx + a1 * sy + a2) / proj;
-        let my = (b0 * sx + b1 * sy + b2) / proj;
         if (mode === 0) {
           mx = reflect(mx, w);
           my = reflect(my, h);
@@ -99,6 +133,7 @@ export function remapBilinear(src: Float32Array, dst: Float32Array, n: number, h
           mx = mx < 0 ? 0 : mx > w - 1 ? w - 1 : mx;
           my = my < 0 ? 0 : my > h - 1 ? h - 1 : my;
         }
+        // Border: taps outside the image read the fill value 0.
         const x0 = Math.floor(mx);
         const y0 = Math.floor(my);
         const fx = mx - x0;
@@ -107,23 +142,18 @@ export function remapBilinear(src: Float32Array, dst: Float32Array, n: number, h
         const w01 = fx * (1 - fy);
         const w10 = (1 - fx) * fy;
         const w11 = fx * fy;
-        if (x0 >= 0 && y0 >= 0 && x0 + 1 < w && y0 + 1 < h) {
-          const i00 = base + y0 * rowStride + x0 * c;
-          const i10 = i00 + rowStride;
-          for (let ch = 0; ch < c; ch++)
-            dst[o + ch] = w00 * src[i00 + ch] + w01 * src[i00 + c + ch] + w10 * src[i10 + ch] + w11 * src[i10 + c + ch];
-        } else {
-          // Border: taps outside the image read the fill value 0.
-          const in00 = x0 >= 0 && x0 < w && y0 >= 0 && y0 < h;
-          const in01 = x0 + 1 >= 0 && x0 + 1 < w && y0 >= 0 && y0 < h;
-          const in10 = x0 >= 0 && x0 < w && y0 + 1 >= 0 && y0 + 1 < h;
-          const in11 = x0 + 1 >= 0 && x0 + 1 < w && y0 + 1 >= 0 && y0 + 1 < h;
-          const i00 = base + y0 * rowStride + x0 * c;
-          const i10 = i00 + rowStride;
-          for (let ch = 0; ch < c; ch++)
-            dst[o + ch] =
-              (in00 ? w00 * src[i00 + ch] : 0) + (in01 ? w01 * src[i00 + c + ch] : 0) + (in10 ? w10 * src[i10 + ch] : 0) + (in11 ? w11 * src[i10 + c + ch] : 0);
-        }
+        const inX0 = x0 >= 0 && x0 < w;
+        const inX1 = x0 + 1 >= 0 && x0 + 1 < w;
+        const inY0 = y0 >= 0 && y0 < h;
+        const inY1 = y0 + 1 >= 0 && y0 + 1 < h;
+        const i00 = base + y0 * rowStride + x0 * c;
+        const i10 = i00 + rowStride;
+        for (let ch = 0; ch < c; ch++)
+          dst[o + ch] =
+            (inX0 && inY0 ? w00 * src[i00 + ch] : 0) +
+            (inX1 && inY0 ? w01 * src[i00 + c + ch] : 0) +
+            (inX0 && inY1 ? w10 * src[i10 + ch] : 0) +
+            (inX1 && inY1 ? w11 * src[i10 + c + ch] : 0);
       }
     }
   }
