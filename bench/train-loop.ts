@@ -2,7 +2,10 @@
  * Training throughput through the training node vs a bare `model.fit` on the same model, data
  * and backend, in the same process. Prints one JSON object per line; the last line has the ratio.
  *
- *   node --import tsx bench/train-loop.ts [--backend wasm] [--images 1024] [--size 32] [--epochs 3] [--batch 32]
+ *   node --import tsx bench/train-loop.ts [--backend wasm] [--images 1024] [--size 32] [--epochs 3] [--batch 32] [--workers 1,2]
+ *
+ * `--workers` lists the node's worker-thread settings to time (default 1: the in-process loop);
+ * each is reported with process CPU seconds (all threads) next to wall seconds.
  *
  * Both sides: Adam, the same initial weights, shuffled batches, no validation; the first epoch
  * of each side is a warm-up and not counted. The node side includes everything the node does
@@ -34,8 +37,10 @@ const size = Number(arg('size', '32'));
 const epochs = Number(arg('epochs', '3'));
 const batchSize = Number(arg('batch', '32'));
 const rounds = Number(arg('rounds', '2'));
+const workerSettings = arg('workers', '1').split(',');
 /** Images per CPU-second: robust to other processes on the machine (the wasm backend runs on this thread). */
 const cpuRates = { fit: [] as number[], node: [] as number[] };
+const byWorkers = new Map<string, number[]>();
 
 function context(seed: number): RunContext {
   const controller = new AbortController();
@@ -98,18 +103,20 @@ async function timeFit(model: ModelValue, dataset: Dataset, n: number, round: nu
 }
 
 /** The training node: a one-epoch warm-up run, then the timed run (wall clock, all overheads included). */
-async function timeNode(model: ModelValue, dataset: Dataset, n: number, round: number): Promise<number> {
-  const warm = (await trainClassifier.run({ model, dataset }, { epochs: 1, batchSize, learningRate: 0.001, seed: 1 }, context(1))) as { trainedModel: TrainedModel };
+async function timeNode(model: ModelValue, dataset: Dataset, n: number, round: number, workers: string): Promise<number> {
+  const params = { batchSize, learningRate: 0.001, seed: 1, workers };
+  const warm = (await trainClassifier.run({ model, dataset }, { ...params, epochs: 1 }, context(1))) as { trainedModel: TrainedModel };
   warm.trainedModel.model.dispose();
   const started = performance.now();
   const cpu = process.cpuUsage();
-  const out = (await trainClassifier.run({ model, dataset }, { epochs, batchSize, learningRate: 0.001, seed: 1 }, context(1))) as { trainedModel: TrainedModel };
+  const out = (await trainClassifier.run({ model, dataset }, { ...params, epochs }, context(1))) as { trainedModel: TrainedModel };
   const wall = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   const cpuSeconds = (used.user + used.system) / 1e6;
   const rate = (n * epochs) / wall;
   emit({
     side: 'train-classifier node',
+    workers,
     round,
     seconds: +wall.toFixed(3),
     imagesPerSecond: +rate.toFixed(1),
@@ -118,7 +125,8 @@ async function timeNode(model: ModelValue, dataset: Dataset, n: number, round: n
     epochSeconds: out.trainedModel.history.epochs.map((e) => +e.seconds.toFixed(3)),
     finalLoss: out.trainedModel.history.epochs.at(-1)?.loss,
   });
-  cpuRates.node.push((n * epochs) / cpuSeconds);
+  if (workers === workerSettings[0]) cpuRates.node.push((n * epochs) / cpuSeconds);
+  byWorkers.set(workers, [...(byWorkers.get(workers) ?? []), rate]);
   out.trainedModel.model.dispose();
   return rate;
 }
@@ -136,7 +144,10 @@ async function main(): Promise<void> {
   // Alternate the two sides so load from other processes hits both alike.
   for (let round = 1; round <= rounds; round++) {
     fitRates.push(await timeFit(model, dataset, n, round));
-    nodeRates.push(await timeNode(model, dataset, n, round));
+    for (const w of workerSettings) {
+      const rate = await timeNode(model, dataset, n, round, w);
+      if (w === workerSettings[0]) nodeRates.push(rate);
+    }
   }
   const best = (a: number[]): number => Math.max(...a);
   model.model.dispose();
@@ -147,6 +158,12 @@ async function main(): Promise<void> {
     nodeOverFitCpu: +(best(cpuRates.node) / best(cpuRates.fit)).toFixed(3),
     note: 'best node throughput / best model.fit throughput (wall clock; and per CPU-second, which other load does not skew); 1 = no overhead',
   });
+  if (workerSettings.length > 1)
+    emit({
+      result: 'workers',
+      bestImagesPerSecond: Object.fromEntries([...byWorkers].map(([w, r]) => [w, +Math.max(...r).toFixed(1)])),
+      note: `node throughput per worker setting (the node side of the ratio above uses workers=${workerSettings[0]})`,
+    });
 }
 
 await main();

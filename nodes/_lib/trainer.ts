@@ -493,8 +493,9 @@ function frozenBatchNormInInferenceMode(model: tf.LayersModel): () => void {
 /**
  * How many replica threads to train with, and why. `auto`: several only on wasm / cpu (the
  * native TensorFlow backend is multi-threaded already) with more than one core, a model with a
- * single fixed-shape input and enough parameters (`suggestReplicas`), and at least 8 images per
- * replica in a batch; else 1. An explicit count is honoured on wasm / cpu only.
+ * single fixed-shape input and enough parameters (`suggestReplicas`), at least 8 images per
+ * replica in a batch, and at least `MIN_PARALLEL_STEPS` steps to run (starting the replicas
+ * takes a second or two); else 1. An explicit count is honoured on wasm / cpu only.
  */
 export function chooseWorkers(
   setting: WorkerChoice,
@@ -502,6 +503,7 @@ export function chooseWorkers(
   batchSize: number,
   backend = tf.getBackend(),
   cores = availableParallelism(),
+  steps = Infinity,
 ): { workers: number; reason: string } {
   const parallelBackend = backend === 'wasm' || backend === 'cpu';
   if (setting !== 'auto') {
@@ -517,8 +519,12 @@ export function chooseWorkers(
   if (suggested < 2) return { workers: 1, reason: 'auto: the model is too small to gain from workers' };
   const n = Math.min(suggested, Math.floor(batchSize / 8));
   if (n < 2) return { workers: 1, reason: `auto: batch size ${batchSize} is too small to split` };
+  if (steps < MIN_PARALLEL_STEPS) return { workers: 1, reason: `auto: ${steps} steps are too few to pay for starting workers` };
   return { workers: n, reason: `auto: ${cores} cores, ${model.countParams()} parameters` };
 }
+
+/** `auto` starts workers only for runs of at least this many training steps. */
+export const MIN_PARALLEL_STEPS = 100;
 
 /** The worker-side description of the optimiser `createOptimizer` makes. */
 function optimizerSpec(name: OptimizerName, learningRate: number, momentum: number): OptimizerSpec {
@@ -698,7 +704,8 @@ export async function trainClassifierModel(
     }
 
     // Data-parallel replicas start from the (possibly resumed) weights and optimiser state.
-    const choice = chooseWorkers(c.workers ?? 'auto', model, batchSize);
+    const steps = (totalEpochs - startEpoch) * Math.ceil(train.length / batchSize);
+    const choice = chooseWorkers(c.workers ?? 'auto', model, batchSize, tf.getBackend(), availableParallelism(), steps);
     if (choice.workers > 1) {
       try {
         dp = await DataParallelTrainer.create({
@@ -780,22 +787,40 @@ export async function trainClassifierModel(
         options.onBatch?.(epoch, b + 1, l);
         curves.batch(epoch - 1 + (b + 1) / batches.length, l, h / images);
       };
+      /** Workers: batch `b` as plain arrays, with its dropout seeds (drawn in batch order, as one thread does). */
+      const batchArrays = (b: number): { xs: Float32Array; ys: Float32Array; seeds: number[] } => {
+        for (const layer of dropouts) layer.seed = dropoutRandom.seed();
+        const { x, y } = batchTensors(dataset, batches[b], { normalization, augmentWith: augmentRandom });
+        try {
+          return { xs: Float32Array.from(x.dataSync()), ys: Float32Array.from(y.dataSync()), seeds: dropouts.map((l) => l.seed ?? 0) };
+        } finally {
+          x.dispose();
+          y.dispose();
+        }
+      };
+      let ahead: ReturnType<typeof batchArrays> | undefined;
       for (let b = 0; b < batches.length; b++) {
         ctx.throwIfCancelled();
         const idx = batches[b];
-        for (const layer of dropouts) layer.seed = dropoutRandom.seed();
-        const { x, y } = batchTensors(dataset, idx, { normalization, augmentWith: augmentRandom });
-        let hits: tf.Scalar | undefined;
-        let lossT: tf.Scalar | null = null;
-        try {
-          if (dp) {
-            // The replicas compute the same loss on their shares of the batch and apply the same update.
-            const r = await dp.step(x.dataSync() as Float32Array, Float32Array.from(y.dataSync()), idx.length, {
-              learningRate: lr,
-              dropoutSeeds: dropouts.map((l) => l.seed ?? 0),
-            });
-            await recordBatch(b, idx.length, r.loss, r.correct);
-          } else {
+        if (dp) {
+          // The replicas compute the same loss on their shares of the batch and apply the same
+          // update; meanwhile this thread prepares the next batch.
+          const current = ahead ?? batchArrays(b);
+          const pending = dp.step(current.xs, current.ys, idx.length, { learningRate: lr, dropoutSeeds: current.seeds });
+          try {
+            ahead = b + 1 < batches.length ? batchArrays(b + 1) : undefined;
+          } catch (error) {
+            await pending.catch(() => undefined);
+            throw error;
+          }
+          const r = await pending;
+          await recordBatch(b, idx.length, r.loss, r.correct);
+        } else {
+          for (const layer of dropouts) layer.seed = dropoutRandom.seed();
+          const { x, y } = batchTensors(dataset, idx, { normalization, augmentWith: augmentRandom });
+          let hits: tf.Scalar | undefined;
+          let lossT: tf.Scalar | null = null;
+          try {
             lossT = optimizer!.minimize(
               () => {
                 const probs = model.apply(x, { training: true }) as tf.Tensor2D;
@@ -816,12 +841,12 @@ export async function trainClassifierModel(
             );
             const [l, h] = await Promise.all([lossT!.data(), hits!.data()]);
             await recordBatch(b, idx.length, l[0], h[0]);
+          } finally {
+            x.dispose();
+            y.dispose();
+            lossT?.dispose();
+            (hits as tf.Scalar | undefined)?.dispose();
           }
-        } finally {
-          x.dispose();
-          y.dispose();
-          lossT?.dispose();
-          (hits as tf.Scalar | undefined)?.dispose();
         }
         seen += idx.length;
         unitsThisRun++;

@@ -50,6 +50,7 @@ describe('chooseWorkers', () => {
     expect(chooseWorkers('auto', m, 8, 'wasm', 2)).toMatchObject({ workers: 1, reason: expect.stringMatching(/batch size 8/) });
     expect(chooseWorkers('2', m, 4, 'wasm', 1).workers).toBe(2);
     expect(chooseWorkers('4', m, 32, 'tensorflow', 8).workers).toBe(1);
+    expect(chooseWorkers('auto', m, 32, 'wasm', 2, 20)).toMatchObject({ workers: 1, reason: expect.stringMatching(/too few/) });
     const small = tf.sequential({ layers: [tf.layers.dense({ inputShape: [4], units: 2 })] });
     expect(chooseWorkers('auto', small, 32, 'wasm', 2)).toMatchObject({ workers: 1, reason: expect.stringMatching(/too small/) });
     m.dispose();
