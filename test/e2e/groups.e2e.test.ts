@@ -60,9 +60,10 @@ describe('groups in browser mode', () => {
     await page.getByTestId('group-label-input-g1').fill('Data and model');
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('group-label-g1').textContent()).toBe('Data and model');
+    await page.getByTestId('group-color-g1').click();
     await e2e.screenshot('group-frame');
     const d = await saved();
-    expect(d.groups).toEqual([{ id: 'g1', label: 'Data and model', nodeIds: ['load', 'train'] }]);
+    expect(d.groups).toEqual([{ id: 'g1', label: 'Data and model', color: '#4f8cff', nodeIds: ['load', 'train'] }]);
   });
 
   it('dragging the frame by its label moves its members; undo puts them back', async () => {

@@ -10,6 +10,9 @@ import {
   groupNodes,
   isGroupFlowId,
   memberMoves,
+  GROUP_COLORS,
+  nextGroupColor,
+  setGroupColor,
   setGroupLabel,
   ungroup,
 } from '../../renderer/src/model/groups.ts';
@@ -76,6 +79,20 @@ describe('groups model', () => {
     const moves = memberMoves(g, new Map([['g1', { from: { x: -24, y: -44 }, to: { x: 6, y: -34 } }]]), new Set(['b']));
     expect([...moves]).toEqual([['a', { x: 30, y: 10 }]]);
     expect(memberMoves(g, new Map([['g1', { from: { x: 1, y: 1 }, to: { x: 1, y: 1 } }]]), new Set()).size).toBe(0);
+  });
+
+  it('cycles frame colours and back to the default, which is saved without a color key', () => {
+    expect(nextGroupColor(undefined)).toBe(GROUP_COLORS[0]);
+    expect(nextGroupColor(GROUP_COLORS[0])).toBe(GROUP_COLORS[1]);
+    expect(nextGroupColor(GROUP_COLORS.at(-1))).toBeUndefined();
+    expect(nextGroupColor('#123456')).toBe(GROUP_COLORS[0]);
+    const g = groupNodes(doc(), ['a']).doc;
+    const red = setGroupColor(g, 'g1', '#e05561');
+    expect(red.groups![0]!.color).toBe('#e05561');
+    const plain = setGroupColor(red, 'g1', undefined);
+    expect('color' in plain.groups![0]!).toBe(false);
+    expect(setGroupColor(plain, 'g1', undefined)).toBe(plain);
+    expect(JSON.parse(serializeDocument(red)).groups[0]).toEqual({ id: 'g1', label: 'Group', color: '#e05561', nodeIds: ['a'] });
   });
 
   it('deleting nodes takes them out of their groups and drops emptied groups', () => {

@@ -4,7 +4,7 @@ import { defaultParams } from '../model/catalog.ts';
 import { clipboardText, copySelection, parseClipboard, pasteInto } from '../model/clipboard.ts';
 import { checkConnection, type ConnectionAttempt } from '../model/connections.ts';
 import { addNode, alignPositions, connect, moveNodes, removeElements, setLabel, setParam, type AlignMode, type NodeBox } from '../model/documentOps.ts';
-import { groupNodes, setGroupLabel, ungroup } from '../model/groups.ts';
+import { groupNodes, nextGroupColor, setGroupColor, setGroupLabel, ungroup } from '../model/groups.ts';
 import { catalogStore } from '../stores/catalogStore.ts';
 import { currentDocument, editDocument, editorStore, setSelection } from '../stores/editorStore.ts';
 import { showToast } from '../stores/toastStore.ts';
@@ -135,4 +135,9 @@ export function ungroupSelection(groupIds?: Iterable<string>): void {
 
 export function renameGroup(groupId: string, label: string): void {
   editDocument((d) => setGroupLabel(d, groupId, label), `group-label:${groupId}`);
+}
+
+/** The frame's colour button: the next colour of GROUP_COLORS (then the default again). */
+export function cycleGroupColor(groupId: string): void {
+  editDocument((d) => setGroupColor(d, groupId, nextGroupColor(d.groups?.find((g) => g.id === groupId)?.color)));
 }

@@ -2,7 +2,7 @@
 import type { Node, NodeProps } from '@xyflow/react';
 import { memo, useState } from 'react';
 import type { DocGroup } from '../../../main/protocol/index.ts';
-import { renameGroup, ungroupSelection } from '../actions/editActions.ts';
+import { cycleGroupColor, renameGroup, ungroupSelection } from '../actions/editActions.ts';
 
 export const GROUP_NODE_TYPE = 'dlflow-group';
 export type GroupFlowData = { group: DocGroup; width: number; height: number };
@@ -40,6 +40,9 @@ function GroupFrameImpl({ data, selected }: NodeProps<GroupFlowNode>) {
             {group.label || 'Group'}
           </span>
         )}
+        <button type="button" className="nodrag" data-testid={`group-color-${group.id}`} title="Next frame colour" onClick={() => cycleGroupColor(group.id)}>
+          ●
+        </button>
         <button type="button" className="nodrag" data-testid={`group-ungroup-${group.id}`} title="Ungroup (the nodes stay)" onClick={() => ungroupSelection([group.id])}>
           ✕
         </button>

@@ -135,3 +135,26 @@ export function memberMoves(
   }
   return out;
 }
+
+/** Frame colours offered by the frame's colour button, in cycling order (absent = default grey). */
+export const GROUP_COLORS = ['#4f8cff', '#3fb77e', '#e0a33e', '#e05561', '#8a7cff', '#3fb7b7'] as const;
+
+/** The colour after `color` in GROUP_COLORS, back to the default after the last. */
+export function nextGroupColor(color: string | undefined): string | undefined {
+  const i = color === undefined ? -1 : GROUP_COLORS.indexOf(color as (typeof GROUP_COLORS)[number]);
+  return i + 1 < GROUP_COLORS.length ? GROUP_COLORS[i + 1] : undefined;
+}
+
+export function setGroupColor(doc: DlflowDocument, groupId: string, color: string | undefined): DlflowDocument {
+  const groups = doc.groups ?? [];
+  const g = groups.find((x) => x.id === groupId);
+  if (!g || g.color === color) return doc;
+  return withGroups(
+    doc,
+    groups.map((x) => {
+      if (x.id !== groupId) return x;
+      const { color: _old, ...rest } = x;
+      return color === undefined ? rest : { ...rest, color };
+    }),
+  );
+}
