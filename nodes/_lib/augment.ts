@@ -18,6 +18,7 @@ import { createRandom, hashString } from '../../main/engine/random.ts';
 import type { ImageGridPreview } from '../../main/protocol/index.ts';
 import type { AugmentStep, Dataset } from './dataset.ts';
 import { registerAugmentation } from './dataset.ts';
+import { IMAGE_EDIT_KERNEL } from '../../main/engine/backend/wasm-kernels/image-edit.ts';
 import { REMAP_KERNEL, REMAP_PARAMS, remapBilinear } from '../../main/engine/backend/wasm-kernels/remap.ts';
 import { encodePng, upscale } from './png.ts';
 
@@ -246,29 +247,17 @@ function lens(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
 // running them on only the picked images needed stack/gather copies on top.
 
 /**
- * On wasm, the JS array each of these steps built its output tensor from (the backend copied it
- * onto its heap). The next step in the chain takes that array instead of reading the tensor
- * back, so a chain of pixel kinds reads the batch once and reuses one buffer throughout.
+ * A copy of x whose values `edit` changes in place ([n, h, w, c] row-major). On wasm this is the
+ * DlflowImageEdit kernel: the edit runs on the output tensor's own memory, so a pass costs one
+ * copy on the heap and nothing else; elsewhere, the tensor's values are read, edited and uploaded.
  */
-const heldValues = new WeakMap<tf.Tensor, Float32Array>();
-
-/** The batch's values as an array this code may change. */
-function ownedValues(x: tf.Tensor4D): Float32Array {
-  const held = heldValues.get(x);
-  if (held) {
-    heldValues.delete(x);
-    return held;
-  }
-  const data = x.dataSync() as Float32Array;
-  // wasm's dataSync returns a fresh copy of its heap; cpu hands out its own store.
-  return tf.getBackend() === 'wasm' ? data : data.slice();
-}
-
-/** A new tensor from values this module owns (not to be changed afterwards except via ownedValues). */
-function fromValues(data: Float32Array, shape: [number, number, number, number]): tf.Tensor4D {
-  const t = tf.tensor4d(data, shape);
-  if (tf.getBackend() === 'wasm') heldValues.set(t, data);
-  return t;
+function withEdit(x: tf.Tensor4D, edit: (values: Float32Array) => void): tf.Tensor4D {
+  if (x.dtype === 'float32' && tf.getKernel(IMAGE_EDIT_KERNEL, tf.getBackend()))
+    return tf.engine().runKernel(IMAGE_EDIT_KERNEL, { image: x }, { edit } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  // cpu hands out its own store from dataSync: edit a copy.
+  const values = Float32Array.from(x.dataSync());
+  edit(values);
+  return tf.tensor4d(values, x.shape);
 }
 
 /**
@@ -279,9 +268,9 @@ function editImages(x: tf.Tensor4D, values: Float32Array, identity: number, edit
   if (values.every((v) => v === identity)) return x.clone();
   const [n, h, w, c] = x.shape;
   const per = h * w * c;
-  const data = ownedValues(x);
-  for (let i = 0; i < n; i++) if (values[i] !== identity) edit(data.subarray(i * per, (i + 1) * per), values[i], i);
-  return fromValues(data, x.shape);
+  return withEdit(x, (data) => {
+    for (let i = 0; i < n; i++) if (values[i] !== identity) edit(data.subarray(i * per, (i + 1) * per), values[i], i);
+  });
 }
 
 /** A small fast seeded generator (mulberry32) for per-pixel noise: uniform in [0, 1). */
@@ -597,86 +586,91 @@ export function colour(x: tf.Tensor4D, ops: readonly (AugmentRange & { op: Colou
   const vals = ops.map((o) => draws(n, o, random, COLOUR_IDENTITY[o.op]));
   const active = ops.map((o, k) => (c === 3 || o.op === 'brightness' || o.op === 'contrast') && vals[k].some((v) => v !== COLOUR_IDENTITY[o.op]));
   if (!active.some(Boolean)) return x.clone();
-  const data = ownedValues(x);
-  const per = h * w * c;
-  const means = new Float32Array(n * c);
-  for (let i = 0; i < n; i++)
-    for (let ch = 0; ch < c; ch++) {
-      let sum = 0;
-      for (let j = i * per + ch; j < (i + 1) * per; j += c) sum += data[j];
-      means[i * c + ch] = sum / (h * w);
-    }
-  const mats = new Float32Array(n * c * c);
-  const offs = new Float32Array(n * c);
-  const luma = (v: number[]): number => (c === 3 ? LUMA[0] * v[0] + LUMA[1] * v[1] + LUMA[2] * v[2] : v[0]);
-  const apply = (m: number[], v: number[]): number[] => v.map((_, r) => v.reduce((s, vk, k) => s + m[r * c + k] * vk, 0));
-  for (let i = 0; i < n; i++) {
-    let M = c === 3 ? [1, 0, 0, 0, 1, 0, 0, 0, 1] : [1];
-    let b = new Array<number>(c).fill(0);
-    let mu = Array.from(means.subarray(i * c, (i + 1) * c));
-    ops.forEach((o, k) => {
-      if (!active[k]) return;
-      const v = vals[k][i];
-      switch (o.op) {
-        case 'brightness':
-          b = b.map((bk) => bk + v);
-          mu = mu.map((mk) => mk + v);
-          break;
-        case 'contrast': {
-          const m = luma(mu);
-          M = M.map((e) => e * v);
-          b = b.map((bk) => v * bk + (1 - v) * m);
-          mu = mu.map((mk) => v * mk + (1 - v) * m);
-          break;
-        }
-        case 'saturation':
-        case 'hue': {
-          const S = o.op === 'hue' ? hueMatrix(v) : [0, 1, 2, 3, 4, 5, 6, 7, 8].map((e) => (Math.floor(e / 3) === e % 3 ? v : 0) + (1 - v) * LUMA[e % 3]);
-          M = matMul3(S, M);
-          b = apply(S, b);
-          mu = apply(S, mu);
-          break;
-        }
-        default: {
-          const never: never = o.op;
-          throw new Error(`unknown colour op ${String(never)}`);
-        }
-      }
-    });
-    // Row vectors: y = x · M^T + b.
-    for (let r = 0; r < c; r++) for (let k = 0; k < c; k++) mats[i * c * c + k * c + r] = M[r * c + k];
-    offs.set(b, i * c);
-  }
-  // One pass: y = clip(x · M^T + b) per pixel.
-  for (let i = 0; i < n; i++) {
-    const m = mats.subarray(i * c * c, (i + 1) * c * c);
-    const o = offs.subarray(i * c, (i + 1) * c);
-    const end = (i + 1) * per;
-    if (c === 3) {
-      const [m00, m01, m02, m10, m11, m12, m20, m21, m22] = m;
-      const [o0, o1, o2] = o;
-      for (let j = i * per; j < end; j += 3) {
-        const r = data[j];
-        const g = data[j + 1];
-        const b = data[j + 2];
-        data[j] = clip01(r * m00 + g * m10 + b * m20 + o0);
-        data[j + 1] = clip01(r * m01 + g * m11 + b * m21 + o1);
-        data[j + 2] = clip01(r * m02 + g * m12 + b * m22 + o2);
-      }
-    } else {
-      // Other channel counts: each pixel through a small buffer (its inputs must stay unchanged).
-      const staged = new Float32Array(c);
-      for (let j = i * per; j < end; j += c) {
-        for (let r = 0; r < c; r++) {
-          let acc = o[r];
-          for (let k = 0; k < c; k++) acc += data[j + k] * m[k * c + r];
-          staged[r] = acc;
-        }
-        for (let r = 0; r < c; r++) data[j + r] = clip01(staged[r]);
+  return withEdit(x, (data) => {
+    const per = h * w * c;
+    // Image means, needed only where a contrast op changes the image.
+    const means = new Float32Array(n * c);
+    for (let i = 0; i < n; i++) {
+      if (!ops.some((o, k) => o.op === 'contrast' && active[k] && vals[k][i] !== 1)) continue;
+      for (let ch = 0; ch < c; ch++) {
+        let sum = 0;
+        for (let j = i * per + ch; j < (i + 1) * per; j += c) sum += data[j];
+        means[i * c + ch] = sum / (h * w);
       }
     }
-  }
-  return fromValues(data, x.shape);
+    const mats = new Float32Array(n * c * c);
+    const offs = new Float32Array(n * c);
+    const luma = (v: number[]): number => (c === 3 ? LUMA[0] * v[0] + LUMA[1] * v[1] + LUMA[2] * v[2] : v[0]);
+    const apply = (m: number[], v: number[]): number[] => v.map((_, r) => v.reduce((s, vk, k) => s + m[r * c + k] * vk, 0));
+    for (let i = 0; i < n; i++) {
+      let M = c === 3 ? [1, 0, 0, 0, 1, 0, 0, 0, 1] : [1];
+      let b = new Array<number>(c).fill(0);
+      let mu = Array.from(means.subarray(i * c, (i + 1) * c));
+      ops.forEach((o, k) => {
+        // Unpicked: exactly nothing (hueMatrix(0) is the identity only to about 1e-3).
+        if (!active[k] || vals[k][i] === COLOUR_IDENTITY[o.op]) return;
+        const v = vals[k][i];
+        switch (o.op) {
+          case 'brightness':
+            b = b.map((bk) => bk + v);
+            mu = mu.map((mk) => mk + v);
+            break;
+          case 'contrast': {
+            const m = luma(mu);
+            M = M.map((e) => e * v);
+            b = b.map((bk) => v * bk + (1 - v) * m);
+            mu = mu.map((mk) => v * mk + (1 - v) * m);
+            break;
+          }
+          case 'saturation':
+          case 'hue': {
+            const S = o.op === 'hue' ? hueMatrix(v) : [0, 1, 2, 3, 4, 5, 6, 7, 8].map((e) => (Math.floor(e / 3) === e % 3 ? v : 0) + (1 - v) * LUMA[e % 3]);
+            M = matMul3(S, M);
+            b = apply(S, b);
+            mu = apply(S, mu);
+            break;
+          }
+          default: {
+            const never: never = o.op;
+            throw new Error(`unknown colour op ${String(never)}`);
+          }
+        }
+      });
+      // Row vectors: y = x · M^T + b.
+      for (let r = 0; r < c; r++) for (let k = 0; k < c; k++) mats[i * c * c + k * c + r] = M[r * c + k];
+      offs.set(b, i * c);
+    }
+    // One pass: y = clip(x · M^T + b) per pixel.
+    for (let i = 0; i < n; i++) {
+      if (!ops.some((o, k) => active[k] && vals[k][i] !== COLOUR_IDENTITY[o.op])) continue;
+      const m = mats.subarray(i * c * c, (i + 1) * c * c);
+      const o = offs.subarray(i * c, (i + 1) * c);
+      const end = (i + 1) * per;
+      if (c === 3) {
+        const [m00, m01, m02, m10, m11, m12, m20, m21, m22] = m;
+        const [o0, o1, o2] = o;
+        for (let j = i * per; j < end; j += 3) {
+          const r = data[j];
+          const g = data[j + 1];
+          const b = data[j + 2];
+          data[j] = clip01(r * m00 + g * m10 + b * m20 + o0);
+          data[j + 1] = clip01(r * m01 + g * m11 + b * m21 + o1);
+          data[j + 2] = clip01(r * m02 + g * m12 + b * m22 + o2);
+        }
+      } else {
+        // Other channel counts: each pixel through a small buffer (its inputs must stay unchanged).
+        const staged = new Float32Array(c);
+        for (let j = i * per; j < end; j += c) {
+          for (let r = 0; r < c; r++) {
+            let acc = o[r];
+            for (let k = 0; k < c; k++) acc += data[j + k] * m[k * c + r];
+            staged[r] = acc;
+          }
+          for (let r = 0; r < c; r++) data[j + r] = clip01(staged[r]);
+        }
+      }
+    }
+  });
 }
 
 /** Parses and validates a fused colour step's params. */

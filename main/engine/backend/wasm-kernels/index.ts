@@ -23,6 +23,7 @@ import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput
 import { stockKernel } from './kernel-utils.ts';
 import { leakyRelu, leakyReluGrad } from './leaky-relu.ts';
 import { maxPoolGrad, maxPoolWithArgmax } from './max-pool-grad.ts';
+import { IMAGE_EDIT_KERNEL, imageEdit } from './image-edit.ts';
 import { REMAP_KERNEL, remap } from './remap.ts';
 import { cast, identity } from './share.ts';
 import { sum } from './sum.ts';
@@ -48,6 +49,7 @@ const OURS: Record<string, AnyKernelFunc> = {
   DepthwiseConv2dNative: roundingSafeConv('DepthwiseConv2dNative', true),
   FusedDepthwiseConv2D: roundingSafeConv('FusedDepthwiseConv2D', true),
   [REMAP_KERNEL]: remap,
+  [IMAGE_EDIT_KERNEL]: imageEdit,
 };
 
 /** Stock kernels our kernels call; captured before any replacement. */
