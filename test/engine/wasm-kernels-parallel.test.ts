@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FusedAdam, registerWasmTrainingKernels } from '../../main/engine/backend/wasm-kernels/index.ts';
-import { DataParallelTrainer } from '../../main/engine/parallel/index.ts';
+import { DataParallelTrainer, trainableFlags } from '../../main/engine/parallel/index.ts';
 
 function values(n: number, seed: number): Float32Array {
   let a = seed >>> 0;
@@ -129,5 +129,74 @@ describe('data-parallel training', () => {
     await expect(trainer!.trainBatch(new Float32Array(5), new Float32Array(3), 1)).rejects.toThrow(/expected 100 inputs/);
     await trainer!.dispose();
     await expect(trainer!.trainBatch(batches[0].xs, batches[0].ys, batch)).rejects.toThrow(/disposed/);
+  });
+});
+
+describe('data-parallel training: the training loop\'s controls', () => {
+  // Class indices (one float per example) for the classifier loss.
+  const labels = batches.map((b) => Float32Array.from({ length: b.size }, (_, i) => b.ys.subarray(i * 3, i * 3 + 3).indexOf(1)));
+
+  it('sets the learning rate per step, follows freezing, and hands optimiser state over exactly', async () => {
+    const model = smallCnn();
+    const loss = { kind: 'classifier' as const, numClasses: 3, labelSmoothing: 0.1, classWeights: [1, 2, 0.5], l2: 0.01 };
+    const a = await DataParallelTrainer.create({ model, replicas: 2, optimizer: { kind: 'sgd', learningRate: 0.1, momentum: 0.9 }, loss, maxBatch: batch });
+    try {
+      const flatOf = async (t: DataParallelTrainer) => (await t.getWeights()).flatMap((w) => Array.from(w));
+      const start = await flatOf(a);
+      // Learning rate 0: nothing moves (and the momentum slots are created).
+      const r0 = await a.step(batches[0].xs, labels[0], batch, { learningRate: 0 });
+      expect(await flatOf(a)).toEqual(start);
+      expect(r0.correct).toBeGreaterThanOrEqual(0);
+      expect(r0.correct).toBeLessThanOrEqual(batch);
+      const stats = await a.stats();
+      await a.step(batches[1].xs, labels[1], batch, { learningRate: 0.05 });
+      expect(await a.stats()).toEqual(stats);
+      // Freeze the conv layer: its kernel stays, the dense layer trains, fewer parameters are exchanged.
+      const total = a.paramCount;
+      model.layers[0].trainable = false;
+      await a.configure({ trainable: trainableFlags(model) });
+      expect(a.paramCount).toBe(total - 4 * 9 - 4);
+      // (getWeights lists trainable weights first, so find the conv kernel by size.)
+      const conv = (ws: Float32Array[]): number[] => Array.from(ws.find((w) => w.length === 36)!);
+      const dense = (ws: Float32Array[]): number[] => Array.from(ws.find((w) => w.length === 300)!);
+      const before = await a.getWeights();
+      await a.step(batches[2].xs, labels[2], batch, { learningRate: 0.05 });
+      const after = await a.getWeights();
+      expect(conv(after)).toEqual(conv(before));
+      expect(dense(after)).not.toEqual(dense(before));
+      // Bring b to a's state (weights through a model, optimiser through its slots): the next steps agree.
+      const copy = smallCnn();
+      copy.layers[0].trainable = false;
+      await a.syncTo(copy);
+      const c = await DataParallelTrainer.create({ model: copy, replicas: 2, optimizer: { kind: 'sgd', learningRate: 0.05, momentum: 0.9 }, loss, maxBatch: batch });
+      try {
+        await c.setOptimizerState(await a.getOptimizerState());
+        for (const t of [a, c]) await t.step(batches[3].xs, labels[3], batches[3].size, { learningRate: 0.05 });
+        const [wa, wc] = [await flatOf(a), await flatOf(c)];
+        wa.forEach((v, i) => expect(wc[i]).toBeCloseTo(v, 6));
+        // Without the slots (fresh momentum) the same step differs.
+        const d = await DataParallelTrainer.create({ model: copy, replicas: 1, optimizer: { kind: 'sgd', learningRate: 0.05, momentum: 0.9 }, loss, maxBatch: batch });
+        await d.step(batches[3].xs, labels[3], batches[3].size, { learningRate: 0.05 });
+        const wd = await flatOf(d);
+        expect(Math.max(...wd.map((v, i) => Math.abs(v - wa[i])))).toBeGreaterThan(1e-4);
+        await d.dispose();
+      } finally {
+        await c.dispose();
+        copy.dispose();
+      }
+    } finally {
+      await a.dispose();
+      model.dispose();
+    }
+    expect(DataParallelTrainer.liveWorkers).toBe(0);
+  });
+
+  it('fails clearly when a replica cannot build the model, leaving no thread behind', async () => {
+    const model = smallCnn();
+    await expect(
+      DataParallelTrainer.create({ model, replicas: 2, optimizer: { kind: 'adam', learningRate: 0.01 }, loss: 'meanSquaredError', maxBatch: 4, modules: ['file:///nonexistent/custom-layer.ts'] }),
+    ).rejects.toThrow(/data-parallel replica \d: .*nonexistent/);
+    model.dispose();
+    expect(DataParallelTrainer.liveWorkers).toBe(0);
   });
 });

@@ -250,7 +250,9 @@ export class DataParallelTrainer {
 
   /**
    * Changes which layers train (`trainableFlags(model)` after freezing or unfreezing) and/or
-   * replaces every replica's optimiser with a fresh one.
+   * replaces every replica's optimiser with a fresh one. A changed trainable set always starts a
+   * fresh optimiser (of `optimizer`, else the current kind at the current learning rate): its
+   * slots belonged to the old set of variables.
    */
   async configure(change: { trainable?: boolean[]; optimizer?: OptimizerSpec }): Promise<void> {
     this.assertUsable();
@@ -287,6 +289,10 @@ export class DataParallelTrainer {
     const current = model.getWeights();
     if (current.length !== weights.length)
       throw new Error(`data-parallel syncTo: model has ${current.length} weights, replicas have ${weights.length}`);
+    current.forEach((w, i) => {
+      if (w.size !== weights[i].length)
+        throw new Error(`data-parallel syncTo: weight ${i} has ${w.size} values in the model, ${weights[i].length} in the replicas (same trainable flags?)`);
+    });
     const tensors = current.map((w, i) => tf.tensor(weights[i], w.shape, w.dtype));
     model.setWeights(tensors);
     tf.dispose(tensors);

@@ -23,6 +23,7 @@ interface Replica {
   paramCount: number;
   exchange: number;
   optimizer: tf.Optimizer;
+  optimizerSpec: OptimizerSpec;
   classWeights: tf.Tensor1D | undefined;
   xs: Float32Array;
   ys: Float32Array;
@@ -140,6 +141,7 @@ async function initialise(init: InitMessage): Promise<void> {
     dropouts: layers.filter((l) => l.getClassName() === 'Dropout'),
     ...sets,
     optimizer: createOptimizer(init.optimizer, init.backend),
+    optimizerSpec: init.optimizer,
     classWeights: typeof loss === 'object' && loss.classWeights ? tf.tensor1d(loss.classWeights) : undefined,
     xs: new Float32Array(init.xs),
     ys: new Float32Array(init.ys),
@@ -267,10 +269,15 @@ parentPort!.on('message', async (message: ToWorker) => {
       }
       case 'configure': {
         const r = replica!;
+        const before = r.vars;
         if (message.trainable) Object.assign(r, trainableSets(r, message.trainable));
-        if (message.optimizer) {
+        const changed = r.vars.length !== before.length || r.vars.some((v, i) => v !== before[i]);
+        // Optimiser slots belong to the old variable set: a new set gets a fresh optimiser (at the current rate).
+        const spec = message.optimizer ?? (changed ? { ...r.optimizerSpec, learningRate: (r.optimizer as unknown as { learningRate: number }).learningRate } : undefined);
+        if (spec) {
           disposeOptimizer(r.optimizer);
-          r.optimizer = createOptimizer(message.optimizer, r.init.backend);
+          r.optimizer = createOptimizer(spec, r.init.backend);
+          r.optimizerSpec = spec;
         }
         post({ type: 'configured', paramCount: r.paramCount, exchange: r.exchange });
         return;
