@@ -273,21 +273,27 @@ function editImages(x: tf.Tensor4D, values: Float32Array, identity: number, edit
   });
 }
 
-/** A small fast seeded generator (mulberry32) for per-pixel noise: uniform in [0, 1). */
-function pixelRandom(seed: number, stream: number): () => number {
+/** A small fast seeded generator (mulberry32) for per-pixel noise: 32 random bits per call. */
+function pixelBits(seed: number, stream: number): () => number {
   let a = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) | 0;
     let t = Math.imul(a ^ (a >>> 15), 1 | a);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
   };
+}
+
+/** Uniform numbers in [0, 1) from `pixelBits`. */
+function pixelRandom(seed: number, stream: number): () => number {
+  const bits = pixelBits(seed, stream);
+  return () => bits() / 4294967296;
 }
 
 const NORMALS = 4096;
 /**
  * Standard normal samples for one image: a table of 4096 exact Box-Muller draws, read at random
- * indices (one generator step per sample instead of a log and a cosine).
+ * indices — two 12-bit indices per generator step instead of a log and a cosine per sample.
  */
 function normalSource(seed: number, stream: number): () => number {
   const rand = pixelRandom(seed, stream);
@@ -298,7 +304,18 @@ function normalSource(seed: number, stream: number): () => number {
     table[i] = r * Math.cos(a);
     table[i + 1] = r * Math.sin(a);
   }
-  return () => table[(rand() * NORMALS) | 0];
+  const bits = pixelBits(seed, stream + 0x10000);
+  let spare = -1;
+  return () => {
+    if (spare >= 0) {
+      const v = table[spare];
+      spare = -1;
+      return v;
+    }
+    const r = bits();
+    spare = (r >>> 12) & (NORMALS - 1);
+    return table[r & (NORMALS - 1)];
+  };
 }
 
 const clip01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
@@ -337,11 +354,13 @@ function blurImage(img: Float32Array, tmp: Float32Array, h: number, w: number, c
     const row = y * stride;
     const lo = row + radius * c;
     const hi = row + (w - radius) * c;
-    tmp.fill(0, lo, hi);
-    for (let t = 0; t < k.length; t++) {
-      const kt = k[t];
-      const shift = (t - radius) * c;
-      for (let j = lo; j < hi; j++) tmp[j] += kt * img[j + shift];
+    // The kernel is symmetric: one multiply per pair of taps.
+    const k0 = k[radius];
+    for (let j = lo; j < hi; j++) tmp[j] = k0 * img[j];
+    for (let t = 1; t <= radius; t++) {
+      const kt = k[radius + t];
+      const shift = t * c;
+      for (let j = lo; j < hi; j++) tmp[j] += kt * (img[j - shift] + img[j + shift]);
     }
     for (let x = 0; x < w; x++) {
       if (x === radius) x = Math.max(x, w - radius);
@@ -355,11 +374,13 @@ function blurImage(img: Float32Array, tmp: Float32Array, h: number, w: number, c
   // Columns back into img.
   for (let y = 0; y < h; y++) {
     const out = y * stride;
-    img.fill(0, out, out + stride);
-    for (let t = 0; t < k.length; t++) {
-      const kt = k[t];
-      const from = reflectIndex(y + t - radius, h) * stride;
-      for (let j = 0; j < stride; j++) img[out + j] += kt * tmp[from + j];
+    const k0 = k[radius];
+    for (let j = 0; j < stride; j++) img[out + j] = k0 * tmp[out + j];
+    for (let t = 1; t <= radius; t++) {
+      const kt = k[radius + t];
+      const above = reflectIndex(y - t, h) * stride;
+      const below = reflectIndex(y + t, h) * stride;
+      for (let j = 0; j < stride; j++) img[out + j] += kt * (tmp[above + j] + tmp[below + j]);
     }
   }
 }
