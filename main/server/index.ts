@@ -1,4 +1,4 @@
-// server: may import main/protocol and main/engine (never electron, the renderer, app or preload).
+// server: may import main/protocol, main/engine and the node library (code trust, the node list) — never electron, the renderer, app or preload.
 /**
  * Browser mode: serves the built renderer over HTTP and the EngineApi over a WebSocket at `/ws`,
  * behind a random per-start token, with file access confined to allowed folders.
