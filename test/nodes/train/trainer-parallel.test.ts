@@ -4,7 +4,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CancelledError } from '../../../main/engine/errors.ts';
+import { CancelledError, NodeError } from '../../../main/engine/errors.ts';
 import { DataParallelTrainer } from '../../../main/engine/parallel/index.ts';
 import type { Dataset } from '../../../nodes/_lib/dataset.ts';
 import type { ModelValue } from '../../../nodes/_lib/ports.ts';
@@ -119,6 +119,21 @@ describe('trainClassifierModel with worker threads', () => {
     expect(conv1(resumed.model)).toEqual(conv1(frozen.model));
     expect(maxDiff(flat(straight.model), flat(resumed.model))).toBeLessThan(2e-4);
     for (const m of [straight.model, resumed.model, frozen.model]) m.dispose();
+  });
+
+  it('stops on a NaN loss computed by the workers, naming epoch and batch', async () => {
+    const broken = await cnn();
+    const layer = broken.model.getLayer('classifier');
+    const [kernel, bias] = layer.getWeights();
+    const nan = tf.fill(bias.shape, NaN);
+    layer.setWeights([kernel, nan]);
+    nan.dispose();
+    const before = tf.memory().numTensors;
+    const err = await trainClassifierModel(broken.model, dataset, config({ workers: '2' }), makeContext()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NodeError);
+    expect((err as NodeError).message).toMatch(/loss became NaN at epoch 1, batch 1; try a lower learning rate/);
+    expect(tf.memory().numTensors).toBe(before);
+    broken.model.dispose();
   });
 
   it('cancels while a step is running on the workers', async () => {
