@@ -4,13 +4,16 @@
  *
  * Every kind takes `{ p, min, max }`: each image is augmented with probability `p`, with a
  * magnitude drawn uniformly from [min, max]. Per-image numbers come from the JS random source
- * and tensor noise from seeds it hands out, so a batch is reproducible from the seed.
+ * and per-pixel noise from seeds it hands out, so a batch is reproducible from the seed.
  *
  * Geometric kinds (flips, scale, crop, translation, rotation, stretch, shear) compose into one
  * 3x3 projective matrix per image and run as ONE bilinear remap per batch (the DlflowRemap
  * kernel on wasm), whatever the chain: a `geometric` step carries the list of ops, and the lens
  * distortion that follows them folds into the same sampling pass (affine ∘ radial). The
- * photometric and weather kinds are elementwise/conv tensor ops.
+ * photometric and weather kinds (colour, noise, blur, cutout, fog, rain, snow, night) each make
+ * one pass over only the images their probability picked, editing the output tensor's memory in
+ * place (the DlflowImageEdit kernel on wasm); weather maps are drawn at low resolution and
+ * upsampled. On wasm the chains of tensor ops these replace cost 5-20x more (see bench/data.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Random } from '../../main/engine/random.ts';
