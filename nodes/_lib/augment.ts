@@ -276,60 +276,58 @@ function editImages(x: tf.Tensor4D, values: Float32Array, identity: number, edit
   });
 }
 
-/** A small fast seeded generator (mulberry32) for per-pixel noise: 32 random bits per call. */
-function pixelBits(seed: number, stream: number): () => number {
-  let a = (Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b)) >>> 0;
-  return () => {
+/**
+ * Fills `out` with uniform numbers in [0, 1) from a seeded mulberry32 stream. The generator
+ * state is a local of this loop: behind a closure, every 32-bit update and every returned double
+ * would be a heap allocation (millions per batch).
+ */
+function fillUniform(out: Float32Array, seed: number, stream: number): void {
+  let a = Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b);
+  for (let i = 0; i < out.length; i++) {
     a = (a + 0x6d2b79f5) | 0;
     let t = Math.imul(a ^ (a >>> 15), 1 | a);
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
-/** Uniform numbers in [0, 1) from `pixelBits`. */
-function pixelRandom(seed: number, stream: number): () => number {
-  const bits = pixelBits(seed, stream);
-  return () => bits() / 4294967296;
+    out[i] = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
 }
 
 const NORMALS = 4096;
 /**
- * Standard normal samples for one image: a table of 4096 exact Box-Muller draws, read at random
- * indices — two 12-bit indices per generator step instead of a log and a cosine per sample.
+ * Fills `out` with standard normal samples: a table of 4096 exact Box-Muller draws read at
+ * random indices, two 12-bit indices per generator step (instead of a log and a cosine each).
  */
-function normalSource(seed: number, stream: number): () => number {
-  const rand = pixelRandom(seed, stream);
+function fillNormal(out: Float32Array, seed: number, stream: number): void {
+  const u = new Float32Array(NORMALS);
+  fillUniform(u, seed, stream);
   const table = new Float32Array(NORMALS);
   for (let i = 0; i < NORMALS; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - rand()));
-    const a = 2 * Math.PI * rand();
-    table[i] = r * Math.cos(a);
-    table[i + 1] = r * Math.sin(a);
+    const r = Math.sqrt(-2 * Math.log(1 - u[i]));
+    const angle = 2 * Math.PI * u[i + 1];
+    table[i] = r * Math.cos(angle);
+    table[i + 1] = r * Math.sin(angle);
   }
-  const bits = pixelBits(seed, stream + 0x10000);
-  let spare = -1;
-  return () => {
-    if (spare >= 0) {
-      const v = table[spare];
-      spare = -1;
-      return v;
-    }
-    const r = bits();
-    spare = (r >>> 12) & (NORMALS - 1);
-    return table[r & (NORMALS - 1)];
-  };
+  let a = Math.imul(seed | 0, 0x9e3779b1) ^ Math.imul(stream + 0x10001, 0x85ebca6b);
+  for (let i = 0; i < out.length; i += 2) {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    t ^= t >>> 14;
+    out[i] = table[t & (NORMALS - 1)];
+    if (i + 1 < out.length) out[i + 1] = table[(t >>> 12) & (NORMALS - 1)];
+  }
 }
 
 const clip01 = (v: number): number => (v < 0 ? 0 : v > 1 ? 1 : v);
 const LUMA = [0.299, 0.587, 0.114];
 
 function noise(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
-  const s = draws(x.shape[0], r, random, 0);
+  const [n, h, w, c] = x.shape;
+  const s = draws(n, r, random, 0);
   const seed = random.seed();
+  const field = new Float32Array(h * w * c);
   return editImages(x, s, 0, (img, sigma, i) => {
-    const normal = normalSource(seed, i);
-    for (let j = 0; j < img.length; j++) img[j] = clip01(img[j] + sigma * normal());
+    fillNormal(field, seed, i);
+    for (let j = 0; j < img.length; j++) img[j] = clip01(img[j] + sigma * field[j]);
   });
 }
 
@@ -463,8 +461,8 @@ function fog(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   return editImages(x, t, 0, (img, tv, i) => {
     // A smooth random field (4x4 cells upsampled), denser towards the top (the horizon in road
     // scenes), patchy, milky grey-white.
-    const rand = pixelRandom(seed, i);
-    const low = Float32Array.from({ length: cells * cells }, () => rand());
+    const low = new Float32Array(cells * cells);
+    fillUniform(low, seed, i);
     upsample(low, cells, cells, field, h, w, true);
     for (let y = 0; y < h; y++) {
       const height = 1.15 - 0.5 * ((y + 0.5) / h);
@@ -491,15 +489,16 @@ function rain(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   const half = (len - 1) / 2;
   const cols = Int32Array.from({ length: len }, (_, k) => Math.min(len - 1, Math.max(0, Math.round(half + slant * (k - half)))));
   const low = new Float32Array(lh * lw);
+  const cellRandom = new Float32Array(lh * lw);
   const streaks = new Float32Array(h * w);
   const tint = c === 3 ? [0.02, 0.03, 0.06] : [0];
   return editImages(x, t, 0, (img, tv, i) => {
-    const rand = pixelRandom(seed, i);
+    fillUniform(cellRandom, seed, i);
     const threshold = 1 - tv * 0.02;
     low.fill(0);
     for (let y = 0; y < lh; y++)
       for (let xx = 0; xx < lw; xx++) {
-        if (rand() <= threshold) continue;
+        if (cellRandom[y * lw + xx] <= threshold) continue;
         // The line through the drop, as a 'same' convolution of the drop map with the line kernel.
         for (let k = 0; k < len; k++) {
           const yy = y - k + half;
@@ -526,14 +525,15 @@ function snow(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   const lh = Math.ceil(h / f);
   const lw = Math.ceil(w / f);
   const low = new Float32Array(lh * lw);
+  const cellRandom = new Float32Array(lh * lw);
   const flakes = new Float32Array(h * w);
   return editImages(x, t, 0, (img, tv, i) => {
-    const rand = pixelRandom(seed, i);
+    fillUniform(cellRandom, seed, i);
     const threshold = 1 - tv * 0.012;
     low.fill(0);
     for (let y = 0; y < lh; y++)
       for (let xx = 0; xx < lw; xx++) {
-        if (rand() <= threshold) continue;
+        if (cellRandom[y * lw + xx] <= threshold) continue;
         for (let dy = -1; dy <= 1; dy++)
           for (let dx = -1; dx <= 1; dx++) {
             const yy = y + dy;
@@ -559,6 +559,7 @@ function night(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   const t = draws(n, r, random, 0);
   const seed = random.seed();
   const curve = new Float32Array(GAMMA_STEPS + 2);
+  const field = new Float32Array(h * w);
   return editImages(x, t, 0, (img, tv, i) => {
     // Darker, more contrast in the shadows (gamma, from a table with linear interpolation), a
     // blue cast, and luminance sensor noise.
@@ -567,10 +568,10 @@ function night(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
     for (let k = 0; k <= GAMMA_STEPS; k++) curve[k] = Math.pow(k / GAMMA_STEPS + 1e-4, gamma) * scale;
     curve[GAMMA_STEPS + 1] = curve[GAMMA_STEPS];
     const tint = c === 3 ? [1 - 0.2 * tv, 1 - 0.1 * tv, 1 + 0.15 * tv] : [1];
-    const normal = normalSource(seed, i);
+    fillNormal(field, seed, i);
     const sigma = tv * 0.03;
     for (let p = 0; p < h * w; p++) {
-      const e = normal() * sigma;
+      const e = field[p] * sigma;
       for (let ch = 0; ch < c; ch++) {
         const u = clip01(img[p * c + ch]) * GAMMA_STEPS;
         const k = u | 0;

@@ -23,7 +23,10 @@ export function imageEdit({ inputs, backend, attrs }: { inputs: Record<string, T
     const out = s.alloc([...image.shape]);
     // Views after the allocation: it may grow (and so move) the heap.
     const values = heapF32(backend, out);
-    values.set(heapF32(backend, image));
+    const from = heapF32(backend, image);
+    // copyWithin on one view of the heap is a plain memmove; TypedArray.set between two views
+    // of the same buffer copies the source aside first (an extra allocation and pass).
+    new Float32Array(values.buffer).copyWithin(values.byteOffset / 4, from.byteOffset / 4, from.byteOffset / 4 + from.length);
     (edit as ImageEdit)(values);
     return s.keep(out);
   });
