@@ -291,15 +291,27 @@ function fillUniform(out: Float32Array, seed: number, stream: number): void {
   }
 }
 
+/**
+ * Reusable scratch arrays for the per-pixel passes (noise fields, blur rows, weather maps): one
+ * batch would otherwise allocate megabytes of short-lived typed arrays, whose off-heap memory
+ * keeps the garbage collector's background threads busy. Slots are only used during one
+ * synchronous pass; 0-2 by the kinds, 3-4 by `fillNormal`.
+ */
+const scratchSlots: Float32Array[] = [];
+function scratch(slot: number, size: number): Float32Array {
+  if (!scratchSlots[slot] || scratchSlots[slot].length < size) scratchSlots[slot] = new Float32Array(size);
+  return scratchSlots[slot].subarray(0, size);
+}
+
 const NORMALS = 4096;
 /**
  * Fills `out` with standard normal samples: a table of 4096 exact Box-Muller draws read at
  * random indices, two 12-bit indices per generator step (instead of a log and a cosine each).
  */
 function fillNormal(out: Float32Array, seed: number, stream: number): void {
-  const u = new Float32Array(NORMALS);
+  const u = scratch(3, NORMALS);
   fillUniform(u, seed, stream);
-  const table = new Float32Array(NORMALS);
+  const table = scratch(4, NORMALS);
   for (let i = 0; i < NORMALS; i += 2) {
     const r = Math.sqrt(-2 * Math.log(1 - u[i]));
     const angle = 2 * Math.PI * u[i + 1];
@@ -324,7 +336,7 @@ function noise(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const s = draws(n, r, random, 0);
   const seed = random.seed();
-  const field = new Float32Array(h * w * c);
+  const field = scratch(0, h * w * c);
   return editImages(x, s, 0, (img, sigma, i) => {
     fillNormal(field, seed, i);
     for (let j = 0; j < img.length; j++) img[j] = clip01(img[j] + sigma * field[j]);
@@ -391,7 +403,7 @@ export function gaussianBlur(x: tf.Tensor4D, sigma: number): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const k = gaussianTaps(sigma, h, w);
   if (!k) return x.clone();
-  const tmp = new Float32Array(h * w * c);
+  const tmp = scratch(0, h * w * c);
   return editImages(x, new Float32Array(n).fill(1), 0, (img) => blurImage(img, tmp, h, w, c, k));
 }
 
@@ -401,7 +413,7 @@ function blur(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   const sigma = random.uniform(r.min, r.max);
   const k = gaussianTaps(sigma, h, w);
   if (!k) return x.clone();
-  const tmp = new Float32Array(h * w * c);
+  const tmp = scratch(0, h * w * c);
   return editImages(x, pick, 0, (img) => blurImage(img, tmp, h, w, c, k));
 }
 
@@ -457,7 +469,7 @@ function fog(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   const t = draws(n, r, random, 0);
   const seed = random.seed();
   const cells = 4;
-  const field = new Float32Array(h * w);
+  const field = scratch(0, h * w);
   return editImages(x, t, 0, (img, tv, i) => {
     // A smooth random field (4x4 cells upsampled), denser towards the top (the horizon in road
     // scenes), patchy, milky grey-white.
@@ -488,9 +500,9 @@ function rain(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   const len = Math.max(3, Math.round(Math.min(lh, lw) / 8)) | 1;
   const half = (len - 1) / 2;
   const cols = Int32Array.from({ length: len }, (_, k) => Math.min(len - 1, Math.max(0, Math.round(half + slant * (k - half)))));
-  const low = new Float32Array(lh * lw);
-  const cellRandom = new Float32Array(lh * lw);
-  const streaks = new Float32Array(h * w);
+  const low = scratch(0, lh * lw);
+  const cellRandom = scratch(1, lh * lw);
+  const streaks = scratch(2, h * w);
   const tint = c === 3 ? [0.02, 0.03, 0.06] : [0];
   return editImages(x, t, 0, (img, tv, i) => {
     fillUniform(cellRandom, seed, i);
@@ -524,9 +536,9 @@ function snow(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   const f = Math.max(1, Math.floor(Math.min(h, w) / 64));
   const lh = Math.ceil(h / f);
   const lw = Math.ceil(w / f);
-  const low = new Float32Array(lh * lw);
-  const cellRandom = new Float32Array(lh * lw);
-  const flakes = new Float32Array(h * w);
+  const low = scratch(0, lh * lw);
+  const cellRandom = scratch(1, lh * lw);
+  const flakes = scratch(2, h * w);
   return editImages(x, t, 0, (img, tv, i) => {
     fillUniform(cellRandom, seed, i);
     const threshold = 1 - tv * 0.012;
@@ -559,7 +571,7 @@ function night(x: tf.Tensor4D, r: AugmentRange, random: Random): tf.Tensor4D {
   const t = draws(n, r, random, 0);
   const seed = random.seed();
   const curve = new Float32Array(GAMMA_STEPS + 2);
-  const field = new Float32Array(h * w);
+  const field = scratch(0, h * w);
   return editImages(x, t, 0, (img, tv, i) => {
     // Darker, more contrast in the shadows (gamma, from a table with linear interpolation), a
     // blue cast, and luminance sensor noise.

@@ -51,6 +51,7 @@ export function remapBilinear(src: Float32Array, dst: Float32Array, n: number, h
   const cy = (h - 1) / 2;
   const norm = Math.hypot(cx, cy) || 1;
   const per = h * w * c;
+  const rowStride = w * c;
   const mode = fill === 'reflect' ? 0 : fill === 'nearest' ? 1 : 2;
   for (let b = 0; b < n; b++) {
     const p = b * REMAP_PARAMS;
@@ -70,106 +71,97 @@ export function remapBilinear(src: Float32Array, dst: Float32Array, n: number, h
     }
     const fit = k > 0 ? 1 / (1 + k) : 1;
     const kn = k / (norm * norm);
-    if (k === 0 && c0 === 0 && c1 === 0) {
-      // Affine, no lens (the usual case): source coordinates step by (a0, b0) along a row.
-      let o = base;
-      for (let y = 0; y < h; y++) {
-        let mx = a1 * y + a2;
-        let my = b1 * y + b2;
-        for (let x = 0; x < w; x++, o += c, mx += a0, my += b0) sample(src, dst, base, o, mx, my, w, h, c, mode);
-      }
-      continue;
-    }
+    // Affine with no lens (the usual case): source points step by (a0, b0) along a row.
+    const stepped = k === 0 && c0 === 0 && c1 === 0;
     let o = base;
     for (let y = 0; y < h; y++) {
       const dy = y - cy;
+      let rowX = a1 * y + a2;
+      let rowY = b1 * y + b2;
+      // The sampling is written out here rather than called: a call per pixel that is not
+      // inlined boxes its double arguments (two heap allocations per pixel).
       for (let x = 0; x < w; x++, o += c) {
-        let sx = x;
-        let sy = y;
-        if (k !== 0) {
-          const dx = x - cx;
-          const f = (1 + kn * (dx * dx + dy * dy)) * fit;
-          sx = cx + dx * f;
-          sy = cy + dy * f;
-          sx = sx < 0 ? 0 : sx > w - 1 ? w - 1 : sx;
-          sy = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
+        let mx: number;
+        let my: number;
+        if (stepped) {
+          mx = rowX;
+          my = rowY;
+          rowX += a0;
+          rowY += b0;
+        } else {
+          let sx = x;
+          let sy = y;
+          if (k !== 0) {
+            const dx = x - cx;
+            const f = (1 + kn * (dx * dx + dy * dy)) * fit;
+            sx = cx + dx * f;
+            sy = cy + dy * f;
+            sx = sx < 0 ? 0 : sx > w - 1 ? w - 1 : sx;
+            sy = sy < 0 ? 0 : sy > h - 1 ? h - 1 : sy;
+          }
+          const proj = c0 * sx + c1 * sy + 1;
+          if (proj === 0) {
+            for (let ch = 0; ch < c; ch++) dst[o + ch] = 0;
+            continue;
+          }
+          mx = (a0 * sx + a1 * sy + a2) / proj;
+          my = (b0 * sx + b1 * sy + b2) / proj;
         }
-        const proj = c0 * sx + c1 * sy + 1;
-        if (proj === 0) {
-          for (let ch = 0; ch < c; ch++) dst[o + ch] = 0;
+        if (mx >= 0 && my >= 0 && mx < w - 1 && my < h - 1) {
+          // Inside: all four taps exist.
+          const x0 = mx | 0;
+          const y0 = my | 0;
+          const fx = mx - x0;
+          const fy = my - y0;
+          const i00 = base + y0 * rowStride + x0 * c;
+          const i10 = i00 + rowStride;
+          if (c === 3) {
+            const t0 = src[i00] + (src[i00 + 3] - src[i00]) * fx;
+            const t1 = src[i00 + 1] + (src[i00 + 4] - src[i00 + 1]) * fx;
+            const t2 = src[i00 + 2] + (src[i00 + 5] - src[i00 + 2]) * fx;
+            const u0 = src[i10] + (src[i10 + 3] - src[i10]) * fx;
+            const u1 = src[i10 + 1] + (src[i10 + 4] - src[i10 + 1]) * fx;
+            const u2 = src[i10 + 2] + (src[i10 + 5] - src[i10 + 2]) * fx;
+            dst[o] = t0 + (u0 - t0) * fy;
+            dst[o + 1] = t1 + (u1 - t1) * fy;
+            dst[o + 2] = t2 + (u2 - t2) * fy;
+          } else
+            for (let ch = 0; ch < c; ch++) {
+              const t = src[i00 + ch] + (src[i00 + c + ch] - src[i00 + ch]) * fx;
+              const u = src[i10 + ch] + (src[i10 + c + ch] - src[i10 + ch]) * fx;
+              dst[o + ch] = t + (u - t) * fy;
+            }
           continue;
         }
-        sample(src, dst, base, o, (a0 * sx + a1 * sy + a2) / proj, (b0 * sx + b1 * sy + b2) / proj, w, h, c, mode);
+        if (mode === 0) {
+          // One reflection covers points less than a size outside; farther ones take the general path.
+          mx = mx < 0 && mx >= -w ? -mx - 1 : mx > w - 1 && mx < 2 * w ? 2 * w - mx - 1 : reflect(mx, w);
+          my = my < 0 && my >= -h ? -my - 1 : my > h - 1 && my < 2 * h ? 2 * h - my - 1 : reflect(my, h);
+        }
+        if (mode !== 2) {
+          mx = mx < 0 ? 0 : mx > w - 1 ? w - 1 : mx;
+          my = my < 0 ? 0 : my > h - 1 ? h - 1 : my;
+        }
+        // Border: taps outside the image read the fill value 0.
+        const x0 = Math.floor(mx);
+        const y0 = Math.floor(my);
+        const fx = mx - x0;
+        const fy = my - y0;
+        const inX0 = x0 >= 0 && x0 < w;
+        const inX1 = x0 + 1 >= 0 && x0 + 1 < w;
+        const inY0 = y0 >= 0 && y0 < h;
+        const inY1 = y0 + 1 >= 0 && y0 + 1 < h;
+        const i00 = base + y0 * rowStride + x0 * c;
+        const i10 = i00 + rowStride;
+        for (let ch = 0; ch < c; ch++)
+          dst[o + ch] =
+            (inX0 && inY0 ? (1 - fx) * (1 - fy) * src[i00 + ch] : 0) +
+            (inX1 && inY0 ? fx * (1 - fy) * src[i00 + c + ch] : 0) +
+            (inX0 && inY1 ? (1 - fx) * fy * src[i10 + ch] : 0) +
+            (inX1 && inY1 ? fx * fy * src[i10 + c + ch] : 0);
       }
     }
   }
-}
-
-/**
- * Writes the bilinear sample of image `base` at source point (mx, my) to dst[o..o+c): the
- * fill mode (0 reflect, 1 nearest, 2 constant) maps points outside; taps outside read 0.
- */
-function sample(src: Float32Array, dst: Float32Array, base: number, o: number, mx: number, my: number, w: number, h: number, c: number, mode: number): void {
-  const rowStride = w * c;
-  if (mx >= 0 && my >= 0 && mx < w - 1 && my < h - 1) {
-    // Inside: all four taps exist (the common case).
-    const x0 = mx | 0;
-    const y0 = my | 0;
-    const fx = mx - x0;
-    const fy = my - y0;
-    const i00 = base + y0 * rowStride + x0 * c;
-    const i10 = i00 + rowStride;
-    if (c === 3) {
-      const t0 = src[i00] + (src[i00 + 3] - src[i00]) * fx;
-      const t1 = src[i00 + 1] + (src[i00 + 4] - src[i00 + 1]) * fx;
-      const t2 = src[i00 + 2] + (src[i00 + 5] - src[i00 + 2]) * fx;
-      const u0 = src[i10] + (src[i10 + 3] - src[i10]) * fx;
-      const u1 = src[i10 + 1] + (src[i10 + 4] - src[i10 + 1]) * fx;
-      const u2 = src[i10 + 2] + (src[i10 + 5] - src[i10 + 2]) * fx;
-      dst[o] = t0 + (u0 - t0) * fy;
-      dst[o + 1] = t1 + (u1 - t1) * fy;
-      dst[o + 2] = t2 + (u2 - t2) * fy;
-    } else
-      for (let ch = 0; ch < c; ch++) {
-        const t = src[i00 + ch] + (src[i00 + c + ch] - src[i00 + ch]) * fx;
-        const u = src[i10 + ch] + (src[i10 + c + ch] - src[i10 + ch]) * fx;
-        dst[o + ch] = t + (u - t) * fy;
-      }
-    return;
-  }
-  let px = mx;
-  let py = my;
-  if (mode === 0) {
-    // One reflection covers points less than a size outside; farther ones take the general path.
-    px = px < 0 && px >= -w ? -px - 1 : px > w - 1 && px < 2 * w ? 2 * w - px - 1 : reflect(px, w);
-    py = py < 0 && py >= -h ? -py - 1 : py > h - 1 && py < 2 * h ? 2 * h - py - 1 : reflect(py, h);
-    px = px < 0 ? 0 : px > w - 1 ? w - 1 : px;
-    py = py < 0 ? 0 : py > h - 1 ? h - 1 : py;
-  } else if (mode === 1) {
-    px = px < 0 ? 0 : px > w - 1 ? w - 1 : px;
-    py = py < 0 ? 0 : py > h - 1 ? h - 1 : py;
-  }
-  // Border: taps outside the image read the fill value 0.
-  const x0 = Math.floor(px);
-  const y0 = Math.floor(py);
-  const fx = px - x0;
-  const fy = py - y0;
-  const w00 = (1 - fx) * (1 - fy);
-  const w01 = fx * (1 - fy);
-  const w10 = (1 - fx) * fy;
-  const w11 = fx * fy;
-  const inX0 = x0 >= 0 && x0 < w;
-  const inX1 = x0 + 1 >= 0 && x0 + 1 < w;
-  const inY0 = y0 >= 0 && y0 < h;
-  const inY1 = y0 + 1 >= 0 && y0 + 1 < h;
-  const i00 = base + y0 * rowStride + x0 * c;
-  const i10 = i00 + rowStride;
-  for (let ch = 0; ch < c; ch++)
-    dst[o + ch] =
-      (inX0 && inY0 ? w00 * src[i00 + ch] : 0) +
-      (inX1 && inY0 ? w01 * src[i00 + c + ch] : 0) +
-      (inX0 && inY1 ? w10 * src[i10 + ch] : 0) +
-      (inX1 && inY1 ? w11 * src[i10 + c + ch] : 0);
 }
 
 /** The wasm kernel: inputs `image` [n, h, w, c] and `params` [n, REMAP_PARAMS], attr `fillMode`. */
