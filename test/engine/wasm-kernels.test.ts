@@ -98,6 +98,13 @@ describe('wasm training kernels match the cpu backend', () => {
     // stride larger than the filter: some output phases get no taps at all
     [[2, 10, 10, 2], [2, 2, 2, 4], 3, 'valid'],
     [[1, 11, 11, 3], [1, 2, 3, 5], [3, 2], 'same'],
+    // stride 1, output the input's size, ci > 4: the shifted-planes im2col filter-gradient path,
+    // with even filters, asymmetric and explicit padding, a filter wider than the image
+    [[2, 6, 7, 6], [3, 3, 6, 5], 1, 'same'],
+    [[2, 7, 6, 5], [3, 3, 5, 4], 1, [[0, 0], [2, 0], [0, 2], [0, 0]]],
+    [[2, 5, 6, 8], [2, 2, 8, 6], 1, 'same'],
+    [[1, 3, 4, 5], [5, 5, 5, 3], 1, 'same'],
+    [[2, 14, 14, 32], [3, 3, 32, 64], 1, 'same'],
     // pointwise convs (MobileNet): a plain product, packing the smaller operand
     [[2, 5, 5, 4], [1, 1, 4, 9], 1, 'same'],
     [[2, 5, 5, 9], [1, 1, 9, 4], 1, 'valid'],

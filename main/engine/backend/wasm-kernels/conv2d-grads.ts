@@ -99,6 +99,7 @@ export function convFilterGrad(
     return s.keep(out);
   }
   if (pointwise || ci * fh * fw < co) return s.keep(im2colFilterGrad(s, x, dy, info));
+  if (sh === 1 && sw === 1 && dh === 1 && dw === 1 && ho === h && wo === w) return view(s.keep(shiftedPlanesFilterGrad(s, x, dy, info)), [fh, fw, ci, co]);
   // The trick conv must produce at least fh x fw taps; rows past what the forward conv read are
   // cropped from the (small) result instead of the input.
   const pb = Math.max(0, (fh - 1) * dh + (ho - 1) * sh + 1 - h - pt);
@@ -123,6 +124,59 @@ export function convFilterGrad(
     }
   }
   return s.keep(out);
+}
+
+/**
+ * Filter gradient of a stride-1, dilation-1 convolution whose output is the input's size (3x3
+ * 'same', the usual hidden conv layer): patchesᵀ [fh*fw*ci, N*H*W] is built from the
+ * channel-major input ([ci, N*H*W]) as one shifted copy of each channel plane per tap, with the
+ * rows and columns that crossed an image edge zeroed; then dW = patchesᵀ·dy is one XNNPACK product
+ * whose [fh*fw*ci, co] result is already the filter layout, packing dy (as the transposed-conv trick
+ * does) but without that trick's large-K convolution. Measured on 64x14x14x32 → 64: 23 ms vs 32 ms.
+ */
+function shiftedPlanesFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, info: tf.backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, filterHeight: fh, filterWidth: fw } = info;
+  const pt = info.padInfo.top;
+  const pl = info.padInfo.left;
+  const plane = n * h * w;
+  const xC = s.call('Transpose', { x }, { perm: [3, 0, 1, 2] });
+  const patchesT = s.alloc([fh * fw * ci, plane]);
+  const dst = heapF32(s.backend, patchesT);
+  const src = heapF32(s.backend, xC);
+  for (let i = 0; i < fh; i++) {
+    const offH = i - pt;
+    // Output rows oy whose source row oy + offH lies outside the image.
+    const rowLo = Math.min(h, Math.max(0, -offH));
+    const rowHi = Math.max(rowLo, Math.min(h, h - offH));
+    for (let j = 0; j < fw; j++) {
+      const offW = j - pl;
+      const colLo = Math.min(w, Math.max(0, -offW));
+      const colHi = Math.max(colLo, Math.min(w, w - offW));
+      const shift = offH * w + offW;
+      const from = Math.max(0, shift);
+      const to = Math.min(plane, Math.max(0, -shift));
+      const len = Math.max(0, plane - Math.abs(shift));
+      for (let c = 0; c < ci; c++) {
+        const row = ((i * fw + j) * ci + c) * plane;
+        if (len > 0) dst.set(src.subarray(c * plane + from, c * plane + from + len), row + to);
+        if (shift > 0) dst.fill(0, row + len, row + plane);
+        else if (shift < 0) dst.fill(0, row, row + to);
+        if (rowLo > 0 || rowHi < h)
+          for (let b = 0; b < n; b++) {
+            const img = row + b * h * w;
+            if (rowLo > 0) dst.fill(0, img, img + rowLo * w);
+            if (rowHi < h) dst.fill(0, img + rowHi * w, img + h * w);
+          }
+        if (colLo > 0 || colHi < w)
+          for (let r = row, end = row + plane; r < end; r += w) {
+            for (let k = 0; k < colLo; k++) dst[r + k] = 0;
+            for (let k = colHi; k < w; k++) dst[r + k] = 0;
+          }
+      }
+    }
+  }
+  s.free(xC);
+  return s.call('BatchMatMul', { a: patchesT, b: view(dy, [plane, co]) }, { transposeA: false, transposeB: false });
 }
 
 /**
