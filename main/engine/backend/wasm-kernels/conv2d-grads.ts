@@ -139,10 +139,22 @@ function shiftedPlanesFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, info
   const pt = info.padInfo.top;
   const pl = info.padInfo.left;
   const plane = n * h * w;
-  const xC = s.call('Transpose', { x }, { perm: [3, 0, 1, 2] });
   const patchesT = s.alloc([fh * fw * ci, plane]);
+  // The unshifted tap's rows are x channel-major; written by one transpose, the source of the others.
+  const centre = pt < fh && pl < fw ? (pt * fw + pl) * ci * plane : -1;
+  let xC: TensorInfo | undefined;
+  if (centre < 0) xC = s.call('Transpose', { x }, { perm: [3, 0, 1, 2] });
   const dst = heapF32(s.backend, patchesT);
-  const src = heapF32(s.backend, xC);
+  const src = xC ? heapF32(s.backend, xC) : dst;
+  const srcAt = xC ? 0 : centre;
+  if (!xC) {
+    const xs = heapF32(s.backend, x);
+    for (let p = 0; p < plane; p++) {
+      const from = p * ci;
+      let to = centre + p;
+      for (let c = 0; c < ci; c++, to += plane) dst[to] = xs[from + c];
+    }
+  }
   for (let i = 0; i < fh; i++) {
     const offH = i - pt;
     // Output rows oy whose source row oy + offH lies outside the image.
@@ -156,9 +168,14 @@ function shiftedPlanesFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, info
       const from = Math.max(0, shift);
       const to = Math.min(plane, Math.max(0, -shift));
       const len = Math.max(0, plane - Math.abs(shift));
+      if (shift === 0 && colLo === 0 && colHi === w && rowLo === 0 && rowHi === h && !xC) continue; // the centre tap
       for (let c = 0; c < ci; c++) {
         const row = ((i * fw + j) * ci + c) * plane;
-        if (len > 0) dst.set(src.subarray(c * plane + from, c * plane + from + len), row + to);
+        const at = srcAt + c * plane + from;
+        if (len > 0) {
+          if (xC) dst.set(src.subarray(at, at + len), row + to);
+          else dst.copyWithin(row + to, at, at + len);
+        }
         if (shift > 0) dst.fill(0, row + len, row + plane);
         else if (shift < 0) dst.fill(0, row, row + to);
         if (rowLo > 0 || rowHi < h)
@@ -175,7 +192,7 @@ function shiftedPlanesFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, info
       }
     }
   }
-  s.free(xC);
+  if (xC) s.free(xC);
   return s.call('BatchMatMul', { a: patchesT, b: view(dy, [plane, co]) }, { transposeA: false, transposeB: false });
 }
 
