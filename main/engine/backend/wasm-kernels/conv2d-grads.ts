@@ -26,6 +26,9 @@ import { heapAddress, simdKernels, tapRange } from './simd.ts';
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];
 
+/** Largest im2col patch matrix (floats) the stride-1 filter gradient builds on the wasm heap. */
+const MAX_PATCH_FLOATS = 2 ** 26;
+
 interface KernelArgs {
   inputs: Record<string, TensorInfo>;
   backend: BackendWasm;
@@ -99,7 +102,9 @@ export function convFilterGrad(
     return s.keep(out);
   }
   if (pointwise || ci * fh * fw < co) return s.keep(im2colFilterGrad(s, x, dy, info));
-  if (sh === 1 && sw === 1 && dh === 1 && dw === 1 && ho === h && wo === w) return view(s.keep(shiftedPlanesFilterGrad(s, x, dy, info)), [fh, fw, ci, co]);
+  // The patch matrix is fh*fw times x: above 256 MiB the (leaner) transposed-conv trick runs instead.
+  const patchFloats = fh * fw * ci * x.shape[0] * h * w;
+  if (sh === 1 && sw === 1 && dh === 1 && dw === 1 && ho === h && wo === w && patchFloats <= MAX_PATCH_FLOATS) return view(s.keep(shiftedPlanesFilterGrad(s, x, dy, info)), [fh, fw, ci, co]);
   // The trick conv must produce at least fh x fw taps; rows past what the forward conv read are
   // cropped from the (small) result instead of the input.
   const pb = Math.max(0, (fh - 1) * dh + (ho - 1) * sh + 1 - h - pt);
