@@ -8,11 +8,8 @@
  * The explicit padding is tfjs's own (covering the rounded-up window); other calls go straight
  * to the stock kernel.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { callKernel, explicitPad, pair, type TensorInfo } from './kernel-utils.ts';
-
-type Shape4 = [number, number, number, number];
+import { callKernel, convInfo, explicitPad, type TensorInfo } from './kernel-utils.ts';
 
 export function roundingSafeConv(name: string, depthwise: boolean) {
   return function convWithRounding({
@@ -28,15 +25,7 @@ export function roundingSafeConv(name: string, depthwise: boolean) {
     const fixRounding = mode != null && typeof attrs.pad === 'number';
     if (!fixRounding && attrs.pad !== 'same') return callKernel(backend, name, inputs, attrs);
     const { x, filter } = inputs;
-    const info = tf.backend_util.computeConv2DInfo(
-      x.shape as Shape4,
-      filter.shape as Shape4,
-      attrs.strides as number | [number, number],
-      pair(attrs.dilations as number | [number, number] | undefined),
-      attrs.pad as 'same' | number,
-      fixRounding ? mode : undefined,
-      depthwise,
-    );
+    const info = convInfo(x.shape, filter.shape, attrs, depthwise, fixRounding ? mode : undefined);
     const { top, left } = info.padInfo;
     const bottom = Math.max(0, (info.outHeight - 1) * info.strideHeight + info.effectiveFilterHeight - info.inHeight - top);
     const right = Math.max(0, (info.outWidth - 1) * info.strideWidth + info.effectiveFilterWidth - info.inWidth - left);

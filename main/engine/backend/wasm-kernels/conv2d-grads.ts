@@ -9,31 +9,24 @@
  *   the forward pass of conv2dTranspose.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import {
   assertNHWC,
   dilateAndPad,
   explicitPad,
   heapF32,
-  pair,
   type Scratch,
+  convInfo,
+  type KernelArgs,
+  type Shape4,
   type TensorInfo,
   view,
   withScratch,
 } from './kernel-utils.ts';
 import { heapAddress, simdKernels, tapRange } from './simd.ts';
 
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-type Shape4 = [number, number, number, number];
 
 /** Largest im2col patch matrix (floats) the stride-1 filter gradient builds on the wasm heap. */
 const MAX_PATCH_FLOATS = 2 ** 26;
-
-interface KernelArgs {
-  inputs: Record<string, TensorInfo>;
-  backend: BackendWasm;
-  attrs: Record<string, unknown>;
-}
 
 /** filter [fh,fw,A,B] → [fh,fw,B,A] (swap) or [fh,fw,A,B], reversed in both spatial axes. */
 export function flipFilter(s: Scratch, filter: TensorInfo, swap: boolean): TensorInfo {
@@ -276,32 +269,14 @@ export function convInputGrad(
 export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x, dy } = inputs;
   assertNHWC('Conv2DBackpropFilter', attrs.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as Shape4,
-    attrs.filterShape as Shape4,
-    attrs.strides as number | [number, number],
-    pair(attrs.dilations as number | [number, number] | undefined),
-    attrs.pad as Pad,
-    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-    false,
-    'channelsLast',
-  );
+  const info = convInfo(x.shape, attrs.filterShape as Shape4, attrs, false);
   return withScratch(backend, (s) => convFilterGrad(s, x, dy, info));
 }
 
 export function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { dy, filter } = inputs;
   assertNHWC('Conv2DBackpropInput', attrs.dataFormat);
-  const info = tf.backend_util.computeConv2DInfo(
-    attrs.inputShape as Shape4,
-    filter.shape as Shape4,
-    attrs.strides as number | [number, number],
-    pair(attrs.dilations as number | [number, number] | undefined),
-    attrs.pad as Pad,
-    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-    false,
-    'channelsLast',
-  );
+  const info = convInfo(attrs.inputShape as Shape4, filter.shape, attrs, false);
   return withScratch(backend, (s) => {
     if ((info.strideHeight > 1 || info.strideWidth > 1) && info.dilationHeight === 1 && info.dilationWidth === 1) {
       const out = subPixelInputGrad(s, dy, filter, info);

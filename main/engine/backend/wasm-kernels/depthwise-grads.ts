@@ -9,31 +9,14 @@
  *   one-hot depthwise conv, a Multiply and a pooled sum.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { convInputGrad, flipFilter } from './conv2d-grads.ts';
-import { explicitPad, heapF32, pair, type TensorInfo, view, withScratch } from './kernel-utils.ts';
+import { convInfo, explicitPad, heapF32, type KernelArgs, type Shape4, type TensorInfo, view, withScratch } from './kernel-utils.ts';
 import { heapAddress, simdKernels, tapRange } from './simd.ts';
 import { sumLeading } from './sum.ts';
 
-type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-type Shape4 = [number, number, number, number];
-
-interface KernelArgs {
-  inputs: Record<string, TensorInfo>;
-  backend: BackendWasm;
-  attrs: Record<string, unknown>;
-}
 
 function depthwiseInfo(xShape: number[], filterShape: number[], attrs: Record<string, unknown>): tf.backend_util.Conv2DInfo {
-  return tf.backend_util.computeConv2DInfo(
-    xShape as Shape4,
-    filterShape as Shape4,
-    attrs.strides as number | [number, number],
-    pair(attrs.dilations as number | [number, number] | undefined),
-    attrs.pad as Pad,
-    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-    true,
-  );
+  return convInfo(xShape, filterShape, attrs, true);
 }
 
 export function depthwiseConv2dNativeBackpropInput({ inputs, backend, attrs }: KernelArgs): TensorInfo {

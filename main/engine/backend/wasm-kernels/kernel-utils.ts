@@ -11,6 +11,13 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 export type TensorInfo = tf.TensorInfo;
 export type Attrs = Record<string, unknown>;
 export type Inputs = Record<string, TensorInfo>;
+export type Shape4 = [number, number, number, number];
+/** What a registered kernel function receives. */
+export interface KernelArgs {
+  inputs: Inputs;
+  backend: BackendWasm;
+  attrs: Attrs;
+}
 type RawKernelFunc = (args: { inputs: Inputs; backend: BackendWasm; attrs?: Attrs }) => TensorInfo | TensorInfo[];
 
 const stockKernels = new Map<string, tf.KernelConfig>();
@@ -158,4 +165,27 @@ export function dilateAndPad(
     }
   }
   return out;
+}
+
+/**
+ * Conv geometry from a conv kernel's attrs (strides, dilations, pad, dimRoundingMode), NHWC.
+ * One place, so the forward fixes and both gradient kernels agree on padding and rounding.
+ */
+export function convInfo(
+  xShape: readonly number[],
+  filterShape: readonly number[],
+  attrs: Attrs,
+  depthwise: boolean,
+  dimRoundingMode = attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as Shape4,
+    filterShape as Shape4,
+    attrs.strides as number | [number, number],
+    pair(attrs.dilations as number | [number, number] | undefined),
+    attrs.pad as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
+    dimRoundingMode,
+    depthwise,
+    'channelsLast',
+  );
 }
