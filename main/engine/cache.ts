@@ -115,10 +115,18 @@ export class OutputCache {
    * an input through unchanged: disposing it would break the upstream entry).
    */
   private disposeEntry(entry: CacheEntry): void {
-    const live = new Set<unknown>();
+    this.disposeValues(entry.typeId, entry.outputs);
+  }
+
+  /**
+   * Disposes a node's output values through their port types, skipping any value still held by
+   * a cache entry or listed in `held` (e.g. the node's own inputs, passed through).
+   */
+  disposeValues(typeId: string, outputs: Record<string, unknown>, held: Iterable<unknown> = []): void {
+    const live = new Set<unknown>(held);
     for (const e of this.entries.values()) for (const v of Object.values(e.outputs)) live.add(v);
-    const ports = this.portTypesOf(entry.typeId);
-    for (const [name, value] of Object.entries(entry.outputs)) {
+    const ports = this.portTypesOf(typeId);
+    for (const [name, value] of Object.entries(outputs ?? {})) {
       if (live.has(value)) continue;
       try {
         ports.get(name)?.dispose?.(value);

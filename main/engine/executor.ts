@@ -247,7 +247,7 @@ async function runNode(
     const outputs = await p.node.run(inputs, p.params, ctx);
     if (run.signal.aborted) {
       // The node finished after the cancel: its outputs are dropped, not cached.
-      disposeOutputs(deps, p.node, outputs, inputs);
+      cache.disposeValues(p.node.id, outputs, Object.values(inputs));
       throw new CancelledError();
     }
     const missing = Object.keys(p.node.outputs).filter((k) => !(k in (outputs ?? {})));
@@ -303,19 +303,6 @@ async function runNode(
       } catch {
         // Cleanup is best effort; the node's outcome is already decided.
       }
-    }
-  }
-}
-
-function disposeOutputs(deps: ExecutorDeps, node: NodeType, outputs: Record<string, unknown>, inputs: Record<string, unknown>): void {
-  const held = new Set(Object.values(inputs));
-  for (const [name, value] of Object.entries(outputs ?? {})) {
-    if (held.has(value)) continue;
-    const pt = deps.registry.portType(node.outputs[name]?.type ?? '');
-    try {
-      pt?.dispose?.(value);
-    } catch {
-      // ignore
     }
   }
 }
