@@ -1,3 +1,4 @@
+import '../_leak-guard.ts';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';

@@ -1,3 +1,4 @@
+import '../_leak-guard.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';

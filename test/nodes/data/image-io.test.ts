@@ -1,3 +1,4 @@
+import '../_leak-guard.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';

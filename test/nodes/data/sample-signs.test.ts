@@ -1,3 +1,4 @@
+import '../_leak-guard.ts';
 import { describe, expect, it } from 'vitest';
 import { CancelledError } from '../../../main/engine/errors.ts';
 import type { Dataset } from '../../../nodes/_lib/dataset.ts';

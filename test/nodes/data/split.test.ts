@@ -1,3 +1,4 @@
+import '../_leak-guard.ts';
 import { describe, expect, it } from 'vitest';
 import { createRandom } from '../../../main/engine/random.ts';
 import type { Dataset } from '../../../nodes/_lib/dataset.ts';

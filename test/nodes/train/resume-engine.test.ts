@@ -1,3 +1,4 @@
+import '../_leak-guard.ts';
 /**
  * Resume after a cancel, through the real engine (executor, cache folders, events), as the CLI's
  * Ctrl-C does: cancel during epoch 3, run again, and training continues from epoch 2's checkpoint.
