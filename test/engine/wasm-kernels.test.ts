@@ -105,6 +105,15 @@ describe('wasm training kernels match the cpu backend', () => {
     [[2, 5, 6, 8], [2, 2, 8, 6], 1, 'same'],
     [[1, 3, 4, 5], [5, 5, 5, 3], 1, 'same'],
     [[2, 14, 14, 32], [3, 3, 32, 64], 1, 'same'],
+    // 3x3 stride 1 with channels % 4 == 0 and >= 8: Winograd F(2x2,3x3) forward and input
+    // gradient, with odd sizes (partial tiles), valid, asymmetric and explicit padding, a 1x1
+    // image and an empty output
+    [[2, 7, 9, 8], [3, 3, 8, 12], 1, 'same'],
+    [[3, 5, 6, 16], [3, 3, 16, 8], 1, 'valid'],
+    [[2, 6, 5, 8], [3, 3, 8, 8], 1, [[0, 0], [2, 0], [0, 1], [0, 0]]],
+    [[2, 1, 1, 8], [3, 3, 8, 8], 1, 'same'],
+    [[1, 2, 3, 8], [3, 3, 8, 8], 1, 'valid'],
+    [[2, 9, 9, 12], [3, 3, 12, 16], 1, 1, 'ceil'],
     // pointwise convs (MobileNet): a plain product, packing the smaller operand
     [[2, 5, 5, 4], [1, 1, 4, 9], 1, 'same'],
     [[2, 5, 5, 9], [1, 1, 9, 4], 1, 'valid'],
@@ -315,8 +324,9 @@ describe('training on wasm', () => {
     const backend = tf.backend() as unknown as { numDataIds(): number };
     const model = tf.sequential({
       layers: [
-        tf.layers.conv2d({ inputShape: [12, 12, 2], filters: 6, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        tf.layers.conv2d({ inputShape: [12, 12, 2], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
         tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }), // Winograd
         tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'tanh' }),
         tf.layers.conv2dTranspose({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
         tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'valid' }),

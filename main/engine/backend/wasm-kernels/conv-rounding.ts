@@ -9,7 +9,30 @@
  * to the stock kernel.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { callKernel, convInfo, explicitPad, type TensorInfo } from './kernel-utils.ts';
+import { callKernel, convInfo, explicitPad, type TensorInfo, withScratch } from './kernel-utils.ts';
+import { winogradApplies, winogradConv } from './winograd.ts';
+
+const ones = (v: unknown) => v == null || v === 1 || (Array.isArray(v) && v.every((d) => d === 1));
+
+/**
+ * Plain Conv2D: 3x3 stride-1 convolutions with enough channels run by Winograd (2.25x fewer
+ * multiplies), the rest as `roundingSafeConv` does.
+ */
+export function conv2D(args: { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: Record<string, unknown> }): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, filter } = inputs;
+  const nhwc = attrs.dataFormat == null || attrs.dataFormat === 'NHWC' || attrs.dataFormat === 'channelsLast';
+  if (nhwc && filter.shape[0] === 3 && filter.shape[1] === 3 && ones(attrs.strides) && ones(attrs.dilations)) {
+    const info = convInfo(x.shape, filter.shape, attrs, false);
+    const { top, left } = info.padInfo;
+    const pads: [number, number, number, number] = [top, info.outHeight + 2 - info.inHeight - top, left, info.outWidth + 2 - info.inWidth - left];
+    const done = withScratch(backend, (s) => (winogradApplies(s, x, filter, pads) ? s.keep(winogradConv(s, x, filter, pads)) : undefined));
+    if (done) return done;
+  }
+  return plainConv(args);
+}
+
+const plainConv = roundingSafeConv('Conv2D', false);
 
 export function roundingSafeConv(name: string, depthwise: boolean) {
   return function convWithRounding({
@@ -23,9 +46,12 @@ export function roundingSafeConv(name: string, depthwise: boolean) {
   }): TensorInfo {
     const mode = attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined;
     const fixRounding = mode != null && typeof attrs.pad === 'number';
-    if (!fixRounding && attrs.pad !== 'same') return callKernel(backend, name, inputs, attrs);
     const { x, filter } = inputs;
     const info = convInfo(x.shape, filter.shape, attrs, depthwise, fixRounding ? mode : undefined);
+    // Stock XNNPACK writes past a zero-size output buffer (heap corruption, a later "memory access
+    // out of bounds"); an empty result needs no computing.
+    if (info.outShape.some((d) => d === 0)) return backend.makeOutput(info.outShape, 'float32') as TensorInfo;
+    if (!fixRounding && attrs.pad !== 'same') return callKernel(backend, name, inputs, attrs);
     const { top, left } = info.padInfo;
     const bottom = Math.max(0, (info.outHeight - 1) * info.strideHeight + info.effectiveFilterHeight - info.inHeight - top);
     const right = Math.max(0, (info.outWidth - 1) * info.strideWidth + info.effectiveFilterWidth - info.inWidth - left);

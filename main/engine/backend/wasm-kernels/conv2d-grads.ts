@@ -14,6 +14,8 @@ import {
   dilateAndPad,
   explicitPad,
   heapF32,
+  isEmpty,
+  zeroOutput,
   type Scratch,
   convInfo,
   type KernelArgs,
@@ -23,6 +25,7 @@ import {
   withScratch,
 } from './kernel-utils.ts';
 import { heapAddress, simdKernels, tapRange } from './simd.ts';
+import { winogradApplies, winogradConv } from './winograd.ts';
 
 
 /** Largest im2col patch matrix (floats) the stride-1 filter gradient builds on the wasm heap. */
@@ -260,8 +263,10 @@ export function convInputGrad(
   const pr = w - ((wo - 1) * sw + 1) - pl + efw - 1;
   const kernel = depthwise ? 'DepthwiseConv2dNative' : 'Conv2D';
   const common = { strides: [1, 1], dilations: [dh, dw], dataFormat: 'NHWC' };
-  if (sh === 1 && sw === 1 && pt >= 0 && pb >= 0 && pl >= 0 && pr >= 0)
+  if (sh === 1 && sw === 1 && pt >= 0 && pb >= 0 && pl >= 0 && pr >= 0) {
+    if (!depthwise && dh === 1 && dw === 1 && winogradApplies(s, dy, flipped, [pt, pb, pl, pr])) return winogradConv(s, dy, flipped, [pt, pb, pl, pr]);
     return s.call(kernel, { x: dy, filter: flipped }, { ...common, pad: explicitPad(pt, pb, pl, pr) });
+  }
   const padded = dilateAndPad(s, dy, sh, sw, pt, pb, pl, pr);
   return s.call(kernel, { x: padded, filter: flipped }, { ...common, pad: 'valid' });
 }
@@ -270,6 +275,8 @@ export function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): Te
   const { x, dy } = inputs;
   assertNHWC('Conv2DBackpropFilter', attrs.dataFormat);
   const info = convInfo(x.shape, attrs.filterShape as Shape4, attrs, false);
+  // An empty output (input smaller than the filter) has a zero gradient; XNNPACK rejects it.
+  if (isEmpty(dy) || isEmpty(x)) return zeroOutput(backend, attrs.filterShape as Shape4);
   return withScratch(backend, (s) => convFilterGrad(s, x, dy, info));
 }
 
@@ -277,6 +284,7 @@ export function conv2DBackpropInput({ inputs, backend, attrs }: KernelArgs): Ten
   const { dy, filter } = inputs;
   assertNHWC('Conv2DBackpropInput', attrs.dataFormat);
   const info = convInfo(attrs.inputShape as Shape4, filter.shape, attrs, false);
+  if (isEmpty(dy) || isEmpty(filter)) return zeroOutput(backend, attrs.inputShape as Shape4);
   return withScratch(backend, (s) => {
     if ((info.strideHeight > 1 || info.strideWidth > 1) && info.dilationHeight === 1 && info.dilationWidth === 1) {
       const out = subPixelInputGrad(s, dy, filter, info);

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { convInputGrad, flipFilter } from './conv2d-grads.ts';
-import { convInfo, explicitPad, heapF32, type KernelArgs, type Shape4, type TensorInfo, view, withScratch } from './kernel-utils.ts';
+import { convInfo, explicitPad, heapF32, isEmpty, type KernelArgs, type Shape4, type TensorInfo, view, withScratch, zeroOutput } from './kernel-utils.ts';
 import { heapAddress, simdKernels, tapRange } from './simd.ts';
 import { sumLeading } from './sum.ts';
 
@@ -24,6 +24,7 @@ export function depthwiseConv2dNativeBackpropInput({ inputs, backend, attrs }: K
   const inputShape = attrs.inputShape as Shape4;
   const info = depthwiseInfo(inputShape, filter.shape, attrs);
   const [fh, fw, c, m] = filter.shape;
+  if (isEmpty(dy) || isEmpty(filter)) return zeroOutput(backend, inputShape);
   return withScratch(backend, (s) => {
     const flipped = flipFilter(s, filter, false);
     if (m === 1) return s.keep(convInputGrad(s, dy, flipped, info, true));
@@ -48,6 +49,7 @@ export function depthwiseConv2dNativeBackpropFilter({ inputs, backend, attrs }: 
   const filterShape = attrs.filterShape as Shape4;
   const info = depthwiseInfo(x.shape, filterShape, attrs);
   const [fh, fw, c, m] = filterShape;
+  if (isEmpty(dy) || isEmpty(x)) return zeroOutput(backend, filterShape);
   const taps = fh * fw;
   const { inHeight: h, inWidth: w } = info;
   const [nb, ho, wo] = dy.shape;

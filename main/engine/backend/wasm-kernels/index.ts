@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { batchMatMul } from './batch-mat-mul.ts';
-import { roundingSafeConv } from './conv-rounding.ts';
+import { conv2D, roundingSafeConv } from './conv-rounding.ts';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-grads.ts';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grads.ts';
 import { stockKernel } from './kernel-utils.ts';
@@ -44,7 +44,7 @@ const OURS: Record<string, AnyKernelFunc> = {
   Identity: identity,
   Cast: cast,
   LeakyRelu: leakyRelu,
-  Conv2D: roundingSafeConv('Conv2D', false),
+  Conv2D: conv2D,
   FusedConv2D: roundingSafeConv('FusedConv2D', false),
   DepthwiseConv2dNative: roundingSafeConv('DepthwiseConv2dNative', true),
   FusedDepthwiseConv2D: roundingSafeConv('FusedDepthwiseConv2D', true),

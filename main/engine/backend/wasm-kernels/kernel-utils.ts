@@ -49,7 +49,20 @@ export function callKernel(backend: BackendWasm, name: string, inputs: Inputs, a
  */
 export class Scratch {
   private readonly owned: TensorInfo[] = [];
+  private readonly borrowed: TensorInfo[] = [];
   constructor(readonly backend: BackendWasm) {}
+
+  /**
+   * A tensor over part of `info`'s memory (from float `offset`, `shape`), registered with a
+   * fresh id so stock kernels can read or write a slice in place; unregistered (never freed) at
+   * dispose. A fresh id matters: XNNPACK caches packed right-hand operands by tensor id.
+   */
+  borrow(info: TensorInfo, offset: number, shape: number[]): TensorInfo {
+    const at = heapAddress(this.backend, info) + offset * 4;
+    const out = this.backend.makeOutput(shape, 'float32', at) as TensorInfo;
+    this.borrowed.push(out);
+    return out;
+  }
 
   /** Runs a stock kernel and tracks its output. */
   call(name: string, inputs: Inputs, attrs: Attrs = {}): TensorInfo {
@@ -81,6 +94,13 @@ export class Scratch {
   }
 
   dispose(): void {
+    for (const info of this.borrowed) {
+      const data = this.backend.dataIdMap.get(info.dataId) as unknown as { id: number } | undefined;
+      if (!data) continue;
+      this.backend.wasm.tfjs.disposeData(data.id);
+      this.backend.dataIdMap.delete(info.dataId);
+    }
+    this.borrowed.length = 0;
     for (const info of this.owned) this.backend.disposeData(info.dataId);
     this.owned.length = 0;
   }
@@ -99,6 +119,23 @@ export function withScratch<T>(backend: BackendWasm, body: (s: Scratch) => T): T
 /** Same data, another shape, no refCount change: only for use while the owner is alive. */
 export function view(info: TensorInfo, shape: number[]): TensorInfo {
   return { dataId: info.dataId, shape, dtype: info.dtype };
+}
+
+export const isEmpty = (info: TensorInfo) => info.shape.some((d) => d === 0);
+
+/**
+ * A new float32 output filled with zeros: the gradient where the forward output was empty (an
+ * input smaller than the filter). XNNPACK must not be called on empty tensors: it writes past them.
+ */
+export function zeroOutput(backend: BackendWasm, shape: number[]): TensorInfo {
+  const out = backend.makeOutput(shape, 'float32') as TensorInfo;
+  if (!isEmpty(out)) heapF32(backend, out).fill(0);
+  return out;
+}
+
+/** Byte address of a tensor's data on the wasm heap. */
+export function heapAddress(backend: BackendWasm, info: { dataId: object }): number {
+  return (backend.dataIdMap.get(info.dataId) as unknown as { memoryOffset: number }).memoryOffset;
 }
 
 /** A live Float32Array over a tensor's wasm memory. Re-fetch after any allocation (the heap may grow). */

@@ -278,6 +278,151 @@ function tapCorrelate(): Fn {
   return { name: 'tapCorrelate', locals: [[6, I32]], code };
 }
 
+const ifThen = [0x04, 0x40];
+
+/**
+ * winogradIn(xp, v, n, hp, wp, cBytes, th, tw, planeBytes): Winograd F(2x2,3x3) input transform.
+ * xp is the zero-padded input [n, hp, wp, c] (hp >= 2*th + 2, wp >= 2*tw + 2, c % 4 == 0); tile
+ * (ty, tx) is the 4x4 patch at (2ty, 2tx). Writes V = Bᵀ d B for every tile t = (b*th + ty)*tw + tx
+ * as 16 planes [T, c]: element xi of tile t, channel k at v + xi*planeBytes + t*cBytes + k*4.
+ * Bᵀ = [[1,0,-1,0],[0,1,1,0],[0,-1,1,0],[0,1,0,-1]].
+ */
+function winogradIn(): Fn {
+  const [XP, V, N, HP, WP, CB, TH, TW, PB] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [B, TY, TX, K, ROWB, ROW, BASE, OUT, P, Q] = [9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
+  // i32 offset locals: OFF[r*4+c] = r*rowBytes + c*cBytes (19..34), PL[xi] = xi*planeBytes (35..50).
+  const OFF = (r: number, c: number) => 19 + r * 4 + c;
+  const PL = (xi: number) => 35 + xi;
+  // v128 locals: d0..d3 (51..54), e[r][c] (55..70).
+  const D = (r: number) => 51 + r;
+  const E = (r: number, c: number) => 55 + r * 4 + c;
+  const code: number[] = [
+    ...get(WP), ...get(CB), ...mul, ...set(ROWB),
+  ];
+  for (let r = 0; r < 4; r++)
+    for (let c = 0; c < 4; c++)
+      code.push(...get(ROWB), ...i32(r), ...mul, ...get(CB), ...i32(c), ...mul, ...add, ...set(OFF(r, c)));
+  for (let xi = 0; xi < 16; xi++) code.push(...get(PB), ...i32(xi), ...mul, ...set(PL(xi)));
+  const loadD = (r: number, c: number) => [...get(P), ...get(OFF(r, c)), ...add, ...load, ...set(D(r))];
+  const column: number[] = [];
+  for (let c = 0; c < 4; c++) {
+    for (let r = 0; r < 4; r++) column.push(...loadD(r, c));
+    column.push(
+      ...get(D(0)), ...get(D(2)), ...f32x4Sub, ...set(E(0, c)),
+      ...get(D(1)), ...get(D(2)), ...f32x4Add, ...set(E(1, c)),
+      ...get(D(2)), ...get(D(1)), ...f32x4Sub, ...set(E(2, c)),
+      ...get(D(1)), ...get(D(3)), ...f32x4Sub, ...set(E(3, c)),
+    );
+  }
+  const storeV = (xi: number, value: number[]) => [...get(Q), ...get(PL(xi)), ...add, ...value, ...store];
+  const rows: number[] = [];
+  for (let r = 0; r < 4; r++)
+    rows.push(
+      ...storeV(r * 4 + 0, [...get(E(r, 0)), ...get(E(r, 2)), ...f32x4Sub]),
+      ...storeV(r * 4 + 1, [...get(E(r, 1)), ...get(E(r, 2)), ...f32x4Add]),
+      ...storeV(r * 4 + 2, [...get(E(r, 2)), ...get(E(r, 1)), ...f32x4Sub]),
+      ...storeV(r * 4 + 3, [...get(E(r, 1)), ...get(E(r, 3)), ...f32x4Sub]),
+    );
+  code.push(
+    ...get(V), ...set(OUT),
+    ...i32(0), ...set(B),
+    ...loop,
+    ...i32(0), ...set(TY),
+    ...loop,
+    // row = xp + (b*hp + 2ty) * rowBytes
+    ...get(XP), ...get(B), ...get(HP), ...mul, ...get(TY), ...i32(2), ...mul, ...add, ...get(ROWB), ...mul, ...add, ...set(ROW),
+    ...i32(0), ...set(TX),
+    ...loop,
+    ...get(ROW), ...get(TX), ...i32(2), ...mul, ...get(CB), ...mul, ...add, ...set(BASE),
+    ...i32(0), ...set(K),
+    ...loop,
+    ...get(BASE), ...get(K), ...add, ...set(P),
+    ...get(OUT), ...get(K), ...add, ...set(Q),
+    ...column,
+    ...rows,
+    ...get(K), ...i32(16), ...add, ...set(K),
+    ...get(K), ...get(CB), ...ltU, ...brIf(0),
+    ...end,
+    ...get(OUT), ...get(CB), ...add, ...set(OUT),
+    ...get(TX), ...i32(1), ...add, ...set(TX),
+    ...get(TX), ...get(TW), ...ltU, ...brIf(0),
+    ...end,
+    ...get(TY), ...i32(1), ...add, ...set(TY),
+    ...get(TY), ...get(TH), ...ltU, ...brIf(0),
+    ...end,
+    ...get(B), ...i32(1), ...add, ...set(B),
+    ...get(B), ...get(N), ...ltU, ...brIf(0),
+    ...end,
+  );
+  return { name: 'winogradIn', locals: [[42, I32], [20, V128]], code };
+}
+
+/**
+ * winogradOut(m0..m15, y, n, ho, wo, cBytes, th, tw): Winograd F(2x2,3x3) output transform.
+ * Plane xi of the products is [T, c] at m_xi (tile t at t*cBytes); writes Y = Aᵀ m A, the 2x2
+ * outputs of tile (b, ty, tx) at y[b, 2ty.., 2tx.., :] ([n, ho, wo, c]), skipping those past
+ * ho/wo. Aᵀ = [[1,1,1,0],[0,1,-1,-1]].
+ */
+function winogradOut(): Fn {
+  const M = (xi: number) => xi;
+  const [Y, N, HO, WO, CB, TH, TW] = [16, 17, 18, 19, 20, 21, 22];
+  const [B, TY, TX, K, T, DST, RIGHT, DOWN, ROWB, Q] = [23, 24, 25, 26, 27, 28, 29, 30, 31, 32];
+  const S = (r: number, c: number) => 33 + r * 4 + c; // v128 s[r][c], r < 2
+  const Mv = (r: number) => 41 + r; // v128 m column values
+  const loadM = (xi: number) => [...get(M(xi)), ...get(Q), ...add, ...load];
+  const column: number[] = [];
+  for (let c = 0; c < 4; c++) {
+    for (let r = 0; r < 4; r++) column.push(...loadM(r * 4 + c), ...set(Mv(r)));
+    column.push(
+      ...get(Mv(0)), ...get(Mv(1)), ...f32x4Add, ...get(Mv(2)), ...f32x4Add, ...set(S(0, c)),
+      ...get(Mv(1)), ...get(Mv(2)), ...f32x4Sub, ...get(Mv(3)), ...f32x4Sub, ...set(S(1, c)),
+    );
+  }
+  const y0 = (r: number) => [...get(S(r, 0)), ...get(S(r, 1)), ...f32x4Add, ...get(S(r, 2)), ...f32x4Add];
+  const y1 = (r: number) => [...get(S(r, 1)), ...get(S(r, 2)), ...f32x4Sub, ...get(S(r, 3)), ...f32x4Sub];
+  const at = (extra: number[]) => [...get(DST), ...get(K), ...add, ...extra];
+  const code = [
+    ...get(WO), ...get(CB), ...mul, ...set(ROWB),
+    ...i32(0), ...set(T),
+    ...i32(0), ...set(B),
+    ...loop,
+    ...i32(0), ...set(TY),
+    ...loop,
+    // down = 2ty + 1 < ho
+    ...get(TY), ...i32(2), ...mul, ...i32(1), ...add, ...get(HO), ...ltU, ...set(DOWN),
+    ...i32(0), ...set(TX),
+    ...loop,
+    ...get(TX), ...i32(2), ...mul, ...i32(1), ...add, ...get(WO), ...ltU, ...set(RIGHT),
+    // dst = y + ((b*ho + 2ty) * wo + 2tx) * cBytes
+    ...get(Y), ...get(B), ...get(HO), ...mul, ...get(TY), ...i32(2), ...mul, ...add, ...get(ROWB), ...mul, ...add,
+    ...get(TX), ...i32(2), ...mul, ...get(CB), ...mul, ...add, ...set(DST),
+    ...i32(0), ...set(K),
+    ...loop,
+    ...get(T), ...get(K), ...add, ...set(Q),
+    ...column,
+    ...at([]), ...y0(0), ...store,
+    ...get(RIGHT), ...ifThen, ...at([...get(CB), ...add]), ...y1(0), ...store, ...end,
+    ...get(DOWN), ...ifThen,
+    ...at([...get(ROWB), ...add]), ...y0(1), ...store,
+    ...get(RIGHT), ...ifThen, ...at([...get(ROWB), ...add, ...get(CB), ...add]), ...y1(1), ...store, ...end,
+    ...end,
+    ...get(K), ...i32(16), ...add, ...set(K),
+    ...get(K), ...get(CB), ...ltU, ...brIf(0),
+    ...end,
+    ...get(T), ...get(CB), ...add, ...set(T),
+    ...get(TX), ...i32(1), ...add, ...set(TX),
+    ...get(TX), ...get(TW), ...ltU, ...brIf(0),
+    ...end,
+    ...get(TY), ...i32(1), ...add, ...set(TY),
+    ...get(TY), ...get(TH), ...ltU, ...brIf(0),
+    ...end,
+    ...get(B), ...i32(1), ...add, ...set(B),
+    ...get(B), ...get(N), ...ltU, ...brIf(0),
+    ...end,
+  ];
+  return { name: 'winogradOut', locals: [[10, I32], [12, V128]], code };
+}
+
 function assemble(fns: Fn[], paramTypes: number[][]): Uint8Array<ArrayBuffer> {
   const types = fns.map((_, i) => [0x60, ...vec(paramTypes[i].map((t) => [t])), 0x00]);
   const bytes = [
@@ -310,6 +455,8 @@ export interface SimdKernels {
     sh: number, sw: number, offH: number, offW: number, oh0: number, oh1: number, ow0: number, ow1: number,
   ): void;
   adam(x: number, g: number, m: number, v: number, out: number, bytes: number, lr: number, b1: number, b2: number, eps: number, k1: number, k2: number): void;
+  winogradIn(xp: number, v: number, n: number, hp: number, wp: number, cBytes: number, th: number, tw: number, planeBytes: number): void;
+  winogradOut(...args: number[]): void;
 }
 
 const cache = new WeakMap<object, SimdKernels | null>();
@@ -322,8 +469,8 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   if (kernels === undefined) {
     try {
       const binary = assemble(
-        [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter()],
-        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32)],
+        [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter(), winogradIn(), winogradOut()],
+        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), Array(23).fill(I32)],
       );
       const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
       kernels = instance.exports as unknown as SimdKernels;
@@ -340,7 +487,4 @@ export function tapRange(off: number, stride: number, size: number, outSize: num
   return [Math.max(0, Math.ceil(-off / stride)), Math.min(outSize, Math.floor((size - 1 - off) / stride) + 1)];
 }
 
-/** Byte address of a tensor's data on the wasm heap. */
-export function heapAddress(backend: BackendWasm, info: { dataId: object }): number {
-  return (backend.dataIdMap.get(info.dataId) as unknown as { memoryOffset: number }).memoryOffset;
-}
+export { heapAddress } from './kernel-utils.ts';
