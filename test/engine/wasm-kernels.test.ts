@@ -219,6 +219,31 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
+  it('transpose: SIMD group swaps (ragged edges, batches, int32) and other permutations', async () => {
+    const cases: [number[], number[]][] = [
+      [[37, 19], [1, 0]],
+      [[64, 3136], [1, 0]],
+      [[3, 8, 12], [0, 2, 1]],
+      [[2, 5, 6, 7], [3, 0, 1, 2]],
+      [[4, 9, 10], [1, 2, 0]],
+      [[2, 3, 4, 5], [0, 1, 3, 2]],
+      [[3, 17, 2, 16], [0, 2, 3, 1]],
+      [[2, 3, 4, 5], [1, 0, 3, 2]], // not a group swap: the stock kernel
+      [[2, 3], [1, 0]], // too small for SIMD
+    ];
+    for (const [shape, perm] of cases) {
+      const data = values(size(shape), shape.length * 31 + perm[0]);
+      const [w] = await on('wasm', [{ shape, data }], (x) => [tf.transpose(x, perm)]);
+      const [c] = await on('cpu', [{ shape, data }], (x) => [tf.transpose(x, perm)]);
+      expect(Array.from(w), `transpose ${shape} by ${perm}`).toEqual(Array.from(c));
+      await tf.setBackend('wasm');
+      const ints = tf.tidy(() => tf.transpose(tf.tensor(Int32Array.from(data, (v) => Math.round(v * 1e6)), shape, 'int32'), perm).dataSync());
+      await tf.setBackend('cpu');
+      const intsRef = tf.tidy(() => tf.transpose(tf.tensor(Int32Array.from(data, (v) => Math.round(v * 1e6)), shape, 'int32'), perm).dataSync());
+      expect(Array.from(ints), `int32 transpose ${shape} by ${perm}`).toEqual(Array.from(intsRef));
+    }
+  });
+
   it('sum over leading axes (bias gradients) and other reductions', async () => {
     const cases: [number[], number[], boolean][] = [
       [[8, 12, 12, 16], [0, 1, 2], false],

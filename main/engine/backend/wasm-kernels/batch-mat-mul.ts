@@ -5,16 +5,17 @@
  * layer's backward pass), so transposes are materialised with the stock Transpose kernel and the
  * fast untransposed product runs instead. For a single (unbatched) product there is a second
  * choice: XNNPACK packs the right-hand operand anew whenever its buffer is new (every training
- * step, since variables get a new buffer on each update), and packing costs ~10x a transpose per
- * element. So C = A·B may instead be computed as (Bᵀ·Aᵀ)ᵀ when that packs the smaller operand
- * (e.g. dX = dY·Wᵀ packs dYᵀ instead of Wᵀ). An operand already packed once (same buffer, e.g.
- * weights at inference) is assumed cached and free.
+ * step, since variables get a new buffer on each update), and packing costs ~4x a (SIMD) transpose
+ * per element. So C = A·B may instead be computed as (Bᵀ·Aᵀ)ᵀ when that packs the smaller operand
+ * (dX = dY·Wᵀ packs dYᵀ instead of Wᵀ; a dense layer's forward X·W with a large fresh W packs Xᵀ).
+ * An operand already packed once (same buffer, e.g. weights at inference) is assumed cached and free.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callKernel, type Scratch, type TensorInfo, view, withScratch } from './kernel-utils.ts';
+import { transpose } from './transpose.ts';
 
 const TRANSPOSE_COST = 1;
-const PACK_COST = 10;
+const PACK_COST = 4;
 const packedBefore = new WeakSet<object>();
 
 function transposeLastTwo(s: Scratch, t: TensorInfo): TensorInfo {
@@ -23,7 +24,7 @@ function transposeLastTwo(s: Scratch, t: TensorInfo): TensorInfo {
   const cols = t.shape[rank - 1];
   const outer = t.shape.slice(0, -2);
   const batch = outer.reduce((x, y) => x * y, 1);
-  const tT = s.call('Transpose', { x: view(t, [batch, rows, cols]) }, { perm: [0, 2, 1] });
+  const tT = transpose(s, view(t, [batch, rows, cols]), [0, 2, 1]);
   return view(tT, [...outer, cols, rows]);
 }
 
@@ -75,8 +76,7 @@ export function batchMatMul({
   return withScratch(backend, (s) => {
     const a2 = view(a, [aR, aC]);
     const b2 = view(b, [bR, bC]);
-    // Only swap away a materialised transpose of B: measured, swapping a plain product loses.
-    if (!tB || direct <= swapped) {
+    if (direct <= swapped) {
       if (!tB) packedBefore.add(b.dataId);
       const left = tA ? transposeLastTwo(s, a2) : a2;
       const right = tB ? transposeLastTwo(s, b2) : b2;
@@ -88,7 +88,7 @@ export function batchMatMul({
     const left = tB ? b2 : transposeLastTwo(s, b2);
     const right = tA ? a2 : transposeLastTwo(s, a2);
     const cT = s.call('BatchMatMul', { a: left, b: right }, plain);
-    const c = s.keep(s.call('Transpose', { x: view(cT, [n, m]) }, { perm: [1, 0] }));
+    const c = s.keep(transpose(s, view(cT, [n, m]), [1, 0]));
     return view(c, outShape);
   });
 }

@@ -10,7 +10,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { callKernel, convInfo, explicitPad, type TensorInfo, withScratch } from './kernel-utils.ts';
-import { winogradApplies, winogradConv } from './winograd.ts';
+import { winogradApplies, winogradConv, winogradOptions } from './winograd.ts';
 
 const ones = (v: unknown) => v == null || v === 1 || (Array.isArray(v) && v.every((d) => d === 1));
 
@@ -22,7 +22,7 @@ export function conv2D(args: { inputs: Record<string, TensorInfo>; backend: Back
   const { inputs, backend, attrs } = args;
   const { x, filter } = inputs;
   const nhwc = attrs.dataFormat == null || attrs.dataFormat === 'NHWC' || attrs.dataFormat === 'channelsLast';
-  if (nhwc && filter.shape[0] === 3 && filter.shape[1] === 3 && ones(attrs.strides) && ones(attrs.dilations)) {
+  if (winogradOptions.forward && nhwc && filter.shape[0] === 3 && filter.shape[1] === 3 && ones(attrs.strides) && ones(attrs.dilations)) {
     const info = convInfo(x.shape, filter.shape, attrs, false);
     const { top, left } = info.padInfo;
     const pads: [number, number, number, number] = [top, info.outHeight + 2 - info.inHeight - top, left, info.outWidth + 2 - info.inWidth - left];

@@ -25,7 +25,8 @@ import {
   withScratch,
 } from './kernel-utils.ts';
 import { heapAddress, simdKernels, tapRange } from './simd.ts';
-import { winogradApplies, winogradConv } from './winograd.ts';
+import { transpose, transposeAt } from './transpose.ts';
+import { winogradApplies, winogradConv, winogradFilterGrad, winogradOptions } from './winograd.ts';
 
 
 /** Largest im2col patch matrix (floats) the stride-1 filter gradient builds on the wasm heap. */
@@ -75,7 +76,7 @@ export function convFilterGrad(
   if (pointwise && ci > co) {
     // dW = xᵀ·dy, packing dy (the smaller operand).
     const p = x.shape[0] * h * w;
-    const xT = s.call('Transpose', { x: view(x, [p, ci]) }, { perm: [1, 0] });
+    const xT = transpose(s, view(x, [p, ci]), [1, 0]);
     const r = s.keep(s.call('BatchMatMul', { a: xT, b: view(dy, [p, co]) }, { transposeA: false, transposeB: false }));
     return view(r, [1, 1, ci, co]);
   }
@@ -98,6 +99,10 @@ export function convFilterGrad(
     return s.keep(out);
   }
   if (pointwise || ci * fh * fw < co) return s.keep(im2colFilterGrad(s, x, dy, info));
+  if (sh === 1 && sw === 1 && dh === 1 && dw === 1) {
+    const pads = [pt, ho + 2 - h - pt, pl, wo + 2 - w - pl];
+    if (winogradOptions.filterGrad && winogradApplies(s, x, { ...dy, shape: [fh, fw, ci, co] }, pads)) return s.keep(winogradFilterGrad(s, x, dy, pt, pl));
+  }
   // The patch matrix is fh*fw times x: above 256 MiB the (leaner) transposed-conv trick runs instead.
   const patchFloats = fh * fw * ci * x.shape[0] * h * w;
   if (sh === 1 && sw === 1 && dh === 1 && dw === 1 && ho === h && wo === w && patchFloats <= MAX_PATCH_FLOATS) return view(s.keep(shiftedPlanesFilterGrad(s, x, dy, info)), [fh, fw, ci, co]);
@@ -144,18 +149,11 @@ function shiftedPlanesFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, info
   // The unshifted tap's rows are x channel-major; written by one transpose, the source of the others.
   const centre = pt < fh && pl < fw ? (pt * fw + pl) * ci * plane : -1;
   let xC: TensorInfo | undefined;
-  if (centre < 0) xC = s.call('Transpose', { x }, { perm: [3, 0, 1, 2] });
+  if (centre < 0) xC = transpose(s, x, [3, 0, 1, 2]);
   const dst = heapF32(s.backend, patchesT);
   const src = xC ? heapF32(s.backend, xC) : dst;
   const srcAt = xC ? 0 : centre;
-  if (!xC) {
-    const xs = heapF32(s.backend, x);
-    for (let p = 0; p < plane; p++) {
-      const from = p * ci;
-      let to = centre + p;
-      for (let c = 0; c < ci; c++, to += plane) dst[to] = xs[from + c];
-    }
-  }
+  if (!xC) transposeAt(s.backend, heapAddress(s.backend, x), heapAddress(s.backend, patchesT) + centre * 4, plane, ci);
   for (let i = 0; i < fh; i++) {
     const offH = i - pt;
     // Output rows oy whose source row oy + offH lies outside the image.
@@ -225,7 +223,7 @@ function im2colFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, info: tf.ba
     );
   }
   const p = n * ho * wo;
-  const dyT = s.call('Transpose', { x: view(dy, [p, co]) }, { perm: [1, 0] });
+  const dyT = transpose(s, view(dy, [p, co]), [1, 0]);
   const r = s.call('BatchMatMul', { a: dyT, b: view(patches, [p, ci * taps]) }, { transposeA: false, transposeB: false });
   const out = s.alloc([fh, fw, ci, co]);
   const dst = heapF32(s.backend, out);
@@ -264,7 +262,7 @@ export function convInputGrad(
   const kernel = depthwise ? 'DepthwiseConv2dNative' : 'Conv2D';
   const common = { strides: [1, 1], dilations: [dh, dw], dataFormat: 'NHWC' };
   if (sh === 1 && sw === 1 && pt >= 0 && pb >= 0 && pl >= 0 && pr >= 0) {
-    if (!depthwise && dh === 1 && dw === 1 && winogradApplies(s, dy, flipped, [pt, pb, pl, pr])) return winogradConv(s, dy, flipped, [pt, pb, pl, pr]);
+    if (!depthwise && dh === 1 && dw === 1 && winogradOptions.forward && winogradApplies(s, dy, flipped, [pt, pb, pl, pr])) return winogradConv(s, dy, flipped, [pt, pb, pl, pr]);
     return s.call(kernel, { x: dy, filter: flipped }, { ...common, pad: explicitPad(pt, pb, pl, pr) });
   }
   const padded = dilateAndPad(s, dy, sh, sw, pt, pb, pl, pr);

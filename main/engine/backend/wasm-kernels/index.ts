@@ -3,7 +3,8 @@
  * Training kernels for the tfjs wasm backend (tfjs 4.22.0 exactly: they use backend internals).
  *
  * - Missing in stock wasm: Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter/Input.
- * - Faster: Conv2DBackpropInput (also conv2dTranspose's forward; sub-pixel for strides > 1),
+ * - Faster: Conv2D 3x3 stride 1 (Winograd), Transpose (SIMD blocks), Conv2DBackpropInput
+ *   (also conv2dTranspose's forward; sub-pixel for strides > 1),
  *   BatchMatMul with transposes, Sum over leading axes (bias gradients), LeakyRelu (and its
  *   gradient), Identity/Cast without copies.
  * - Correct: MaxPoolGrad and MaxPoolWithArgmax (stock start the max at FLT_MIN), forward convs
@@ -27,6 +28,7 @@ import { IMAGE_EDIT_KERNEL, imageEdit } from './image-edit.ts';
 import { REMAP_KERNEL, remap } from './remap.ts';
 import { cast, identity } from './share.ts';
 import { sum } from './sum.ts';
+import { transposeKernel } from './transpose.ts';
 
 export { FusedAdam } from './fused-adam.ts';
 
@@ -41,6 +43,7 @@ const OURS: Record<string, AnyKernelFunc> = {
   MaxPoolWithArgmax: maxPoolWithArgmax,
   BatchMatMul: batchMatMul,
   Sum: sum,
+  Transpose: transposeKernel,
   Identity: identity,
   Cast: cast,
   LeakyRelu: leakyRelu,

@@ -423,6 +423,126 @@ function winogradOut(): Fn {
   return { name: 'winogradOut', locals: [[10, I32], [12, V128]], code };
 }
 
+/**
+ * winogradGrad(dy, d, n, ho, wo, cBytes, th, tw, planeBytes): the output-gradient transform of
+ * Winograd F(2x2,3x3)'s filter gradient, D = A dY Aᵀ (A = [[1,0],[1,1],[1,-1],[0,-1]]) for every
+ * 2x2 tile of dy [n, ho, wo, c] (ho = 2*th, wo = 2*tw: the caller pads odd sizes), written as 16
+ * planes [T, c] like winogradIn's. Locals: b 9, ty 10, tx 11, k 12, src 13, out 14, rowB 15, p 16,
+ * q 17, pl 18..33 (i32); g 34..37, e 38..45 (v128).
+ */
+function winogradGrad(): Fn {
+  const [DY, D, N, HO, WO, CB, TH, TW, PB] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [B, TY, TX, K, SRC, OUT, ROWB, P, Q] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const PL = (xi: number) => 18 + xi;
+  const G = (i: number, j: number) => 34 + i * 2 + j;
+  const E = (a: number, j: number) => 38 + a * 2 + j;
+  const code: number[] = [...get(WO), ...get(CB), ...mul, ...set(ROWB)];
+  for (let xi = 0; xi < 16; xi++) code.push(...get(PB), ...i32(xi), ...mul, ...set(PL(xi)));
+  const body: number[] = [
+    ...get(P), ...load, ...set(G(0, 0)),
+    ...get(P), ...get(CB), ...add, ...load, ...set(G(0, 1)),
+    ...get(P), ...get(ROWB), ...add, ...load, ...set(G(1, 0)),
+    ...get(P), ...get(ROWB), ...add, ...get(CB), ...add, ...load, ...set(G(1, 1)),
+  ];
+  // e[a][j] = Σ_i A[a][i] g[i][j]: g0, g0+g1, g0-g1, -g1 (the last kept as g1, negated below).
+  for (let j = 0; j < 2; j++)
+    body.push(
+      ...get(G(0, j)), ...set(E(0, j)),
+      ...get(G(0, j)), ...get(G(1, j)), ...f32x4Add, ...set(E(1, j)),
+      ...get(G(0, j)), ...get(G(1, j)), ...f32x4Sub, ...set(E(2, j)),
+      ...get(G(1, j)), ...set(E(3, j)),
+    );
+  const storeD = (xi: number, value: number[]) => [...get(Q), ...get(PL(xi)), ...add, ...value, ...store];
+  const zero = [...f32Const(0), ...f32x4Splat];
+  for (let a = 0; a < 4; a++) {
+    // Row 3 of A is [0,-1]: e[3][j] holds +g1, so its sign flips in every D[3][b].
+    const sign = a === 3;
+    const e0 = get(E(a, 0));
+    const e1 = get(E(a, 1));
+    body.push(
+      ...storeD(a * 4 + 0, sign ? [...zero, ...e0, ...f32x4Sub] : e0),
+      ...storeD(a * 4 + 1, sign ? [...zero, ...e0, ...f32x4Sub, ...e1, ...f32x4Sub] : [...e0, ...e1, ...f32x4Add]),
+      ...storeD(a * 4 + 2, sign ? [...e1, ...e0, ...f32x4Sub] : [...e0, ...e1, ...f32x4Sub]),
+      ...storeD(a * 4 + 3, sign ? e1 : [...zero, ...e1, ...f32x4Sub]),
+    );
+  }
+  code.push(
+    ...get(D), ...set(OUT),
+    ...i32(0), ...set(B),
+    ...loop,
+    ...i32(0), ...set(TY),
+    ...loop,
+    ...i32(0), ...set(TX),
+    ...loop,
+    // src = dy + ((b*ho + 2ty)*wo + 2tx) * cBytes
+    ...get(DY), ...get(B), ...get(HO), ...mul, ...get(TY), ...i32(2), ...mul, ...add, ...get(ROWB), ...mul, ...add,
+    ...get(TX), ...i32(2), ...mul, ...get(CB), ...mul, ...add, ...set(SRC),
+    ...i32(0), ...set(K),
+    ...loop,
+    ...get(SRC), ...get(K), ...add, ...set(P),
+    ...get(OUT), ...get(K), ...add, ...set(Q),
+    ...body,
+    ...get(K), ...i32(16), ...add, ...set(K),
+    ...get(K), ...get(CB), ...ltU, ...brIf(0),
+    ...end,
+    ...get(OUT), ...get(CB), ...add, ...set(OUT),
+    ...get(TX), ...i32(1), ...add, ...set(TX),
+    ...get(TX), ...get(TW), ...ltU, ...brIf(0),
+    ...end,
+    ...get(TY), ...i32(1), ...add, ...set(TY),
+    ...get(TY), ...get(TH), ...ltU, ...brIf(0),
+    ...end,
+    ...get(B), ...i32(1), ...add, ...set(B),
+    ...get(B), ...get(N), ...ltU, ...brIf(0),
+    ...end,
+  );
+  return { name: 'winogradGrad', locals: [[25, I32], [12, V128]], code };
+}
+
+const shuffle = (lanes: number[]) => [...simd(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
+
+/**
+ * transpose4(src, dst, rows, cols, rows4, cols4): dst[j, i] = src[i, j] for the 4x4 blocks with
+ * i < rows4, j < cols4 (multiples of 4) of a float32 [rows, cols] matrix; four loads, eight
+ * shuffles, four stores per block. The caller copies the ragged edge. Locals: i 6, j 7, a 8.., t 12..
+ */
+function transpose4(): Fn {
+  const [SRC, DST, ROWS, COLS, ROWS4, COLS4] = [0, 1, 2, 3, 4, 5];
+  const [I, J, RB, CB, SP, DP] = [6, 7, 8, 9, 10, 11];
+  const A = (k: number) => 12 + k;
+  const T = (k: number) => 16 + k;
+  const code = [
+    ...get(COLS), ...i32(4), ...mul, ...set(RB), // bytes per source row
+    ...get(ROWS), ...i32(4), ...mul, ...set(CB), // bytes per destination row
+    ...i32(0), ...set(I),
+    ...loop,
+    ...i32(0), ...set(J),
+    ...loop,
+    // sp = src + (i*cols + j)*4; dp = dst + (j*rows + i)*4
+    ...get(SRC), ...get(I), ...get(RB), ...mul, ...add, ...get(J), ...i32(4), ...mul, ...add, ...set(SP),
+    ...get(DST), ...get(J), ...get(CB), ...mul, ...add, ...get(I), ...i32(4), ...mul, ...add, ...set(DP),
+    ...get(SP), ...load, ...set(A(0)),
+    ...get(SP), ...get(RB), ...add, ...load, ...set(A(1)),
+    ...get(SP), ...get(RB), ...i32(2), ...mul, ...add, ...load, ...set(A(2)),
+    ...get(SP), ...get(RB), ...i32(3), ...mul, ...add, ...load, ...set(A(3)),
+    ...get(A(0)), ...get(A(1)), ...shuffle([0, 4, 1, 5]), ...set(T(0)),
+    ...get(A(0)), ...get(A(1)), ...shuffle([2, 6, 3, 7]), ...set(T(1)),
+    ...get(A(2)), ...get(A(3)), ...shuffle([0, 4, 1, 5]), ...set(T(2)),
+    ...get(A(2)), ...get(A(3)), ...shuffle([2, 6, 3, 7]), ...set(T(3)),
+    ...get(DP), ...get(T(0)), ...get(T(2)), ...shuffle([0, 1, 4, 5]), ...store,
+    ...get(DP), ...get(CB), ...add, ...get(T(0)), ...get(T(2)), ...shuffle([2, 3, 6, 7]), ...store,
+    ...get(DP), ...get(CB), ...i32(2), ...mul, ...add, ...get(T(1)), ...get(T(3)), ...shuffle([0, 1, 4, 5]), ...store,
+    ...get(DP), ...get(CB), ...i32(3), ...mul, ...add, ...get(T(1)), ...get(T(3)), ...shuffle([2, 3, 6, 7]), ...store,
+    ...get(J), ...i32(4), ...add, ...set(J),
+    ...get(J), ...get(COLS4), ...ltU, ...brIf(0),
+    ...end,
+    ...get(I), ...i32(4), ...add, ...set(I),
+    ...get(I), ...get(ROWS4), ...ltU, ...brIf(0),
+    ...end,
+  ];
+  return { name: 'transpose4', locals: [[6, I32], [8, V128]], code };
+}
+
 function assemble(fns: Fn[], paramTypes: number[][]): Uint8Array<ArrayBuffer> {
   const types = fns.map((_, i) => [0x60, ...vec(paramTypes[i].map((t) => [t])), 0x00]);
   const bytes = [
@@ -457,6 +577,8 @@ export interface SimdKernels {
   adam(x: number, g: number, m: number, v: number, out: number, bytes: number, lr: number, b1: number, b2: number, eps: number, k1: number, k2: number): void;
   winogradIn(xp: number, v: number, n: number, hp: number, wp: number, cBytes: number, th: number, tw: number, planeBytes: number): void;
   winogradOut(...args: number[]): void;
+  transpose4(src: number, dst: number, rows: number, cols: number, rows4: number, cols4: number): void;
+  winogradGrad(dy: number, d: number, n: number, ho: number, wo: number, cBytes: number, th: number, tw: number, planeBytes: number): void;
 }
 
 const cache = new WeakMap<object, SimdKernels | null>();
@@ -469,8 +591,8 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   if (kernels === undefined) {
     try {
       const binary = assemble(
-        [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter(), winogradIn(), winogradOut()],
-        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), Array(23).fill(I32)],
+        [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter(), winogradIn(), winogradOut(), transpose4(), winogradGrad()],
+        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), Array(23).fill(I32), Array(6).fill(I32), Array(9).fill(I32)],
       );
       const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
       kernels = instance.exports as unknown as SimdKernels;

@@ -14,11 +14,15 @@
  * between the stages. Rounding differs from the direct convolution by a few ulps of the
  * operands' scale (the transforms only add, subtract and halve).
  */
-import { heapAddress, heapF32, type Scratch, type TensorInfo } from './kernel-utils.ts';
+import { heapAddress, heapF32, type Scratch, type TensorInfo, view } from './kernel-utils.ts';
+import { transpose } from './transpose.ts';
 import { simdKernels } from './simd.ts';
 
 /** Below these channel counts XNNPACK's direct convolution wins (measured, see bench). */
 const MIN_CHANNELS = 8;
+
+/** Switches for benchmarks and tests (same-run comparisons); the defaults are the fast paths. */
+export const winogradOptions = { forward: true, filterGrad: true };
 
 /** Whether `winogradConv` takes a 3x3 conv of x [n,h,w,ci] with filter [3,3,ci,co]. */
 export function winogradApplies(s: Scratch, x: TensorInfo, filter: TensorInfo, pads: number[]): boolean {
@@ -76,6 +80,39 @@ function transformFilter(s: Scratch, filter: TensorInfo): TensorInfo {
 }
 
 /**
+ * x [n,h,w,c] in a zeroed [n, 2th+2, 2tw+2, c] buffer at (top, left), so that every 4x4 tile
+ * (2ty, 2tx) lies inside it (rows or columns of x past the last tile are not copied).
+ */
+function paddedForTiles(s: Scratch, x: TensorInfo, top: number, left: number, th: number, tw: number): TensorInfo {
+  const [n, h, w, c] = x.shape;
+  const hp = 2 * th + 2;
+  const wp = 2 * tw + 2;
+  const xp = s.alloc([n, hp, wp, c]);
+  const dst = heapF32(s.backend, xp);
+  const src = heapF32(s.backend, x);
+  dst.fill(0);
+  const rows = Math.min(h, hp - top);
+  const cols = Math.min(w, wp - left) * c;
+  for (let b = 0; b < n; b++)
+    for (let i = 0; i < rows; i++) {
+      const from = (b * h + i) * w * c;
+      dst.set(src.subarray(from, from + cols), ((b * hp + i + top) * wp + left) * c);
+    }
+  return xp;
+}
+
+/** V = Bᵀ d B of every 4x4 input tile: [16, n*th*tw, c]. */
+function inputTiles(s: Scratch, x: TensorInfo, top: number, left: number, th: number, tw: number): TensorInfo {
+  const [n, , , c] = x.shape;
+  const xp = paddedForTiles(s, x, top, left, th, tw);
+  const tiles = n * th * tw;
+  const v = s.alloc([16, tiles, c]);
+  simdKernels(s.backend)!.winogradIn(heapAddress(s.backend, xp), heapAddress(s.backend, v), n, 2 * th + 2, 2 * tw + 2, c * 4, th, tw, tiles * c * 4);
+  s.free(xp);
+  return v;
+}
+
+/**
  * Stride-1, dilation-1 3x3 convolution of x [n,h,w,ci] with filter [3,3,ci,co], explicit padding
  * (top, bottom, left, right). Only call when `winogradApplies`. The result is tracked by `s`;
  * `keep` it to return it.
@@ -90,27 +127,8 @@ export function winogradConv(s: Scratch, x: TensorInfo, filter: TensorInfo, pads
   if (ho <= 0 || wo <= 0) throw new Error(`wasm Winograd conv: empty output (${ho}x${wo})`);
   const th = Math.ceil(ho / 2);
   const tw = Math.ceil(wo / 2);
-  const hp = 2 * th + 2;
-  const wp = 2 * tw + 2;
-  // Zero-padded input: every tile reads a full 4x4 patch.
-  const xp = s.alloc([n, hp, wp, ci]);
-  {
-    const dst = heapF32(s.backend, xp);
-    const src = heapF32(s.backend, x);
-    dst.fill(0);
-    const rowLen = w * ci;
-    const rows = Math.min(h, hp - pt);
-    const cols = Math.min(w, wp - pl) * ci;
-    for (let b = 0; b < n; b++)
-      for (let i = 0; i < rows; i++) {
-        const from = (b * h + i) * rowLen;
-        dst.set(src.subarray(from, from + cols), ((b * hp + i + pt) * wp + pl) * ci);
-      }
-  }
   const tiles = n * th * tw;
-  const v = s.alloc([16, tiles, ci]);
-  simd.winogradIn(heapAddress(s.backend, xp), heapAddress(s.backend, v), n, hp, wp, ci * 4, th, tw, tiles * ci * 4);
-  s.free(xp);
+  const v = inputTiles(s, x, pt, pl, th, tw);
   const u = transformFilter(s, filter);
   const plain = { transposeA: false, transposeB: false };
   const m: number[] = [];
@@ -123,4 +141,70 @@ export function winogradConv(s: Scratch, x: TensorInfo, filter: TensorInfo, pads
   const y = s.alloc([n, ho, wo, co]);
   simd.winogradOut(...m, heapAddress(s.backend, y), n, ho, wo, co * 4, th, tw);
   return y;
+}
+
+/**
+ * Filter gradient [3,3,ci,co] of a stride-1 3x3 convolution of x [n,h,w,ci] whose output
+ * gradient is dy [n,ho,wo,co], with the forward's top/left padding. The adjoint of the forward
+ * transform: dW = Gᵀ [Σ_tiles (A dY Aᵀ) ⊙ (Bᵀ d B)] G, where the sum over tiles (and the outer
+ * product over channels) is one XNNPACK product per Winograd element: Dᵀ [co, T] · V [T, ci],
+ * packing V (the smaller operand). 205 instead of 461 MFLOP on the reference CNN's conv2.
+ */
+export function winogradFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, top: number, left: number): TensorInfo {
+  const simd = simdKernels(s.backend)!;
+  const [n, , , ci] = x.shape;
+  const [, ho, wo, co] = dy.shape;
+  const th = Math.ceil(ho / 2);
+  const tw = Math.ceil(wo / 2);
+  const tiles = n * th * tw;
+  const v = inputTiles(s, x, top, left, th, tw);
+  // dy padded to whole tiles where a size is odd (the extra outputs get a zero gradient).
+  let dyEven = dy;
+  if (ho !== 2 * th || wo !== 2 * tw) dyEven = paddedForTiles(s, dy, 0, 0, th - 1, tw - 1);
+  const d = s.alloc([16, tiles, co]);
+  simd.winogradGrad(heapAddress(s.backend, dyEven), heapAddress(s.backend, d), n, 2 * th, 2 * tw, co * 4, th, tw, tiles * co * 4);
+  if (dyEven !== dy) s.free(dyEven);
+  const dT = transpose(s, view(d, [16, tiles, co]), [0, 2, 1]);
+  s.free(d);
+  const plain = { transposeA: false, transposeB: false };
+  const m: Float32Array[] = [];
+  const products: TensorInfo[] = [];
+  for (let xi = 0; xi < 16; xi++) {
+    const a = s.borrow(dT, xi * co * tiles, [co, tiles]);
+    const b = s.borrow(v, xi * tiles * ci, [tiles, ci]);
+    products.push(s.call('BatchMatMul', { a, b }, plain));
+  }
+  s.free(v);
+  s.free(dT);
+  for (const p of products) m.push(heapF32(s.backend, p));
+  const out = s.alloc([3, 3, ci, co]);
+  const dst = heapF32(s.backend, out);
+  const q = ci * co;
+  const t = new Float32Array(12);
+  for (let k = 0; k < co; k++)
+    for (let c = 0; c < ci; c++) {
+      const at = k * ci + c;
+      // t[a][j] = Σ_b M[a][b] G[b][j]
+      for (let a = 0; a < 4; a++) {
+        const m0 = m[a * 4][at];
+        const m1 = m[a * 4 + 1][at];
+        const m2 = m[a * 4 + 2][at];
+        const m3 = m[a * 4 + 3][at];
+        t[a * 3] = m0 + 0.5 * (m1 + m2);
+        t[a * 3 + 1] = 0.5 * (m1 - m2);
+        t[a * 3 + 2] = 0.5 * (m1 + m2) + m3;
+      }
+      // dW[i][j] = Σ_a G[a][i] t[a][j]
+      const o = c * co + k;
+      for (let j = 0; j < 3; j++) {
+        const t0 = t[j];
+        const t1 = t[3 + j];
+        const t2 = t[6 + j];
+        const t3 = t[9 + j];
+        dst[j * q + o] = t0 + 0.5 * (t1 + t2);
+        dst[(3 + j) * q + o] = 0.5 * (t1 - t2);
+        dst[(6 + j) * q + o] = 0.5 * (t1 + t2) + t3;
+      }
+    }
+  return out;
 }
