@@ -4,6 +4,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FusedAdam, registerWasmTrainingKernels } from '../../main/engine/backend/wasm-kernels/index.ts';
 import { DataParallelTrainer, trainableFlags } from '../../main/engine/parallel/index.ts';
+import { Tripwire } from './fixtures/tripwire-layer.ts';
 
 function values(n: number, seed: number): Float32Array {
   let a = seed >>> 0;
@@ -187,6 +188,30 @@ describe('data-parallel training: the training loop\'s controls', () => {
     } finally {
       await a.dispose();
       model.dispose();
+    }
+    expect(DataParallelTrainer.liveWorkers).toBe(0);
+  });
+
+  it('a replica failing mid-step releases the others from the step barrier: the step rejects, no thread hangs', async () => {
+    const model = tf.sequential({ layers: [new Tripwire({ inputShape: [4] } as never), tf.layers.dense({ units: 2 })] });
+    const failing = await DataParallelTrainer.create({
+      model,
+      replicas: 2,
+      optimizer: { kind: 'adam', learningRate: 0.01 },
+      loss: 'meanSquaredError',
+      maxBatch: 4,
+      modules: [new URL('./fixtures/tripwire-layer.ts', import.meta.url).href],
+    });
+    model.dispose();
+    try {
+      const xs = values(16, 3);
+      const ys = values(8, 4);
+      await failing.trainBatch(xs, ys, 4); // a normal step first: the barrier works
+      xs[12] = 999; // in the second replica's shard (examples 2..3)
+      await expect(failing.trainBatch(xs, ys, 4)).rejects.toThrow(/data-parallel replica 1: tripwire: input held 999/);
+      await expect(failing.trainBatch(values(16, 5), ys, 4)).rejects.toThrow(/replica 1/);
+    } finally {
+      await failing.dispose();
     }
     expect(DataParallelTrainer.liveWorkers).toBe(0);
   });

@@ -2,9 +2,11 @@
 /**
  * Data-parallel training over worker_threads. Each worker holds a replica of the model and the
  * optimizer; per batch every replica computes the gradient of its shard into a SharedArrayBuffer
- * slot, the trainer averages the slots (weighted by shard size, i.e. the global-batch mean), and
+ * slot, the replicas meet at a barrier (Atomics), each averages its share of the parameters over
+ * the slots (weighted by shard size, i.e. the global-batch mean), and after a second barrier
  * every replica applies that same averaged gradient with the same optimizer, so the replicas stay
- * identical and the result equals single-worker training up to float summation order.
+ * identical and the result equals single-worker training up to float summation order. The main
+ * thread only posts one message per replica per step and collects the losses.
  *
  * The exchange is "gradient slots in, one averaged gradient out": the same scheme spans several
  * GPUs or processes by swapping the SharedArrayBuffer for another all-reduce transport.
@@ -14,7 +16,7 @@ import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import type { FromWorker, LossSpec, OptimizerSlot, OptimizerSpec, ToWorker } from './protocol.ts';
+import { type FromWorker, type LossSpec, type OptimizerSlot, type OptimizerSpec, SYNC_ABORT, SYNC_GENERATION, SYNC_INTS, type ToWorker } from './protocol.ts';
 
 export type { ClassifierLossSpec, LossName, LossSpec, OptimizerKind, OptimizerSlot, OptimizerSpec } from './protocol.ts';
 
@@ -105,7 +107,6 @@ export class DataParallelTrainer {
   private stepCount = 0;
   private disposed = false;
   private disposing: Promise<void> | undefined;
-  private exchange = 0;
   private trainableParams = 0;
   private unlisten: (() => void) | undefined;
 
@@ -113,8 +114,7 @@ export class DataParallelTrainer {
     private readonly workers: Worker[],
     private readonly xs: Float32Array,
     private readonly ys: Float32Array,
-    private readonly grads: Float32Array,
-    private readonly slotSize: number,
+    private readonly sync: Int32Array,
     readonly maxBatch: number,
   ) {
     this.pending = workers.map(() => undefined);
@@ -153,10 +153,11 @@ export class DataParallelTrainer {
     const xsBuf = new SharedArrayBuffer(opts.maxBatch * size(xShape) * 4);
     const ysBuf = new SharedArrayBuffer(opts.maxBatch * size(yShape) * 4);
     const gradBuf = new SharedArrayBuffer((replicas + 1) * slotSize * 4);
+    const syncBuf = new SharedArrayBuffer(SYNC_INTS * 4);
     const modelJson = model.toJSON(null, true) as string;
     const trainable = trainableFlags(model);
     const workers = Array.from({ length: replicas }, () => spawnReplica());
-    const trainer = new DataParallelTrainer(workers, new Float32Array(xsBuf), new Float32Array(ysBuf), new Float32Array(gradBuf), slotSize, opts.maxBatch);
+    const trainer = new DataParallelTrainer(workers, new Float32Array(xsBuf), new Float32Array(ysBuf), new Int32Array(syncBuf), opts.maxBatch);
     if (opts.signal) {
       const signal = opts.signal;
       const onAbort = (): void => void trainer.dispose();
@@ -186,6 +187,7 @@ export class DataParallelTrainer {
               ys: ysBuf,
               grads: gradBuf,
               slotSize,
+              sync: syncBuf,
             },
             'ready',
           ),
@@ -232,16 +234,14 @@ export class DataParallelTrainer {
       return { start, count: Math.floor(((i + 1) * batch) / n) - start };
     });
     const { dropoutSeeds, learningRate } = options;
-    const done = await Promise.all(
-      shards.map(({ start, count }, i) => this.request(i, { type: 'grad', step, start, count, batch, dropoutSeeds }, 'grad-done')),
-    );
     const weights = shards.map((s) => s.count / batch);
-    this.average(weights);
-    await Promise.all(this.workers.map((_, i) => this.request(i, { type: 'apply', step, learningRate }, 'applied')));
+    const done = await Promise.all(
+      shards.map(({ start, count }, i) => this.request(i, { type: 'step', step, start, count, batch, weights, dropoutSeeds, learningRate }, 'step-done')),
+    );
     let loss = 0;
     let correct = 0;
     done.forEach((m, i) => {
-      if (m.type !== 'grad-done' || shards[i].count === 0) return;
+      if (m.type !== 'step-done' || shards[i].count === 0) return;
       loss += m.loss * weights[i];
       correct += m.correct;
     });
@@ -317,27 +317,12 @@ export class DataParallelTrainer {
     return this.disposing;
   }
 
-  /** avg = sum of each replica's shard-mean gradient weighted by its share of the batch. */
-  private average(weights: number[]): void {
-    const p = this.exchange;
-    const g = this.grads;
-    const out = weights.length * this.slotSize;
-    const w0 = weights[0];
-    for (let i = 0; i < p; i++) g[out + i] = g[i] * w0;
-    for (let r = 1; r < weights.length; r++) {
-      const w = weights[r];
-      if (w === 0) continue;
-      const base = r * this.slotSize;
-      for (let i = 0; i < p; i++) g[out + i] += g[base + i] * w;
-    }
-  }
-
   /** Every replica must exchange the same number of floats. */
   private takeSizes(replies: FromWorker[]): void {
     const sizes = replies.map((r) => (r.type === 'ready' || r.type === 'configured' ? [r.exchange, r.paramCount] : [-1, -1]));
     if (sizes.some(([e]) => e !== sizes[0][0] || e < 0))
       throw new Error(`data-parallel replicas disagree on the parameters to exchange: ${sizes.map(([e]) => e).join(', ')}`);
-    [this.exchange, this.trainableParams] = sizes[0];
+    this.trainableParams = sizes[0][1];
   }
 
   private assertUsable(): void {
@@ -372,6 +357,9 @@ export class DataParallelTrainer {
 
   private fail(error: Error): void {
     this.failure ??= error;
+    // Replicas waiting at the step barrier for a party that will not come give up.
+    Atomics.store(this.sync, SYNC_ABORT, 1);
+    Atomics.notify(this.sync, SYNC_GENERATION);
     this.pending.forEach((p, i) => {
       if (!p) return;
       this.pending[i] = undefined;

@@ -70,26 +70,35 @@ export interface InitMessage {
    */
   grads: SharedArrayBuffer;
   slotSize: number;
+  /** Shared Int32Array [SYNC_INTS]: the step barrier and the abort flag (set when any party fails). */
+  sync: SharedArrayBuffer;
 }
 
-/** Compute the mean gradient of this replica's shard [start, start+count) of a batch of `batch`. */
-export interface GradMessage {
-  type: 'grad';
+/**
+ * One synchronous step. Each replica computes the mean gradient of its shard [start,
+ * start+count) of a batch of `batch` into its slot; the replicas meet at a barrier, each averages
+ * its share of the parameters (slot k weighted by weights[k]) into the averaged slot, meet again,
+ * and each applies the whole average. No round trip through the main thread between the two.
+ */
+export interface StepMessage {
+  type: 'step';
   step: number;
   start: number;
   count: number;
   batch: number;
+  /** Each replica's share of the batch (its shard size / batch). */
+  weights: number[];
   /** Seeds for the model's dropout layers, in leaf-layer order (each replica mixes in its index). */
   dropoutSeeds?: number[];
-}
-
-/** Apply the averaged gradient (the slot after the per-replica ones). */
-export interface ApplyMessage {
-  type: 'apply';
-  step: number;
   /** The learning rate of this step (schedules live in the main thread). */
   learningRate?: number;
 }
+
+/** Indices into the shared Int32Array `sync`: barrier arrivals, barrier generation, abort flag. */
+export const SYNC_ARRIVED = 0;
+export const SYNC_GENERATION = 1;
+export const SYNC_ABORT = 2;
+export const SYNC_INTS = 4;
 
 /** Change which layers train and/or start a fresh optimiser (two-phase fine-tuning). */
 export interface ConfigureMessage {
@@ -117,8 +126,7 @@ export interface StatsMessage {
 
 export type ToWorker =
   | InitMessage
-  | GradMessage
-  | ApplyMessage
+  | StepMessage
   | ConfigureMessage
   | GetOptimizerMessage
   | SetOptimizerMessage
@@ -130,8 +138,7 @@ export type FromWorker =
   | { type: 'ready'; replica: number; paramCount: number; exchange: number }
   | { type: 'configured'; paramCount: number; exchange: number }
   /** `correct`: examples of the shard whose argmax matched (classifier loss; else 0). */
-  | { type: 'grad-done'; step: number; loss: number; correct: number }
-  | { type: 'applied'; step: number }
+  | { type: 'step-done'; step: number; loss: number; correct: number }
   | { type: 'optimizer'; slots: OptimizerSlot[] }
   | { type: 'optimizer-set' }
   | { type: 'weights'; weights: Float32Array[] }

@@ -1,13 +1,26 @@
 /**
  * One data-parallel replica (a worker thread): holds a copy of the model and the optimizer,
  * computes gradients on its shard of each batch into its shared slot, and applies the averaged
- * gradient the trainer publishes, so every replica performs the identical update.
+ * gradient the replicas compute together (each its share, between two barriers), so every replica
+ * performs the identical update.
  */
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { FusedAdam, registerWasmTrainingKernels } from '../backend/wasm-kernels/index.ts';
-import type { FromWorker, InitMessage, LossName, LossSpec, OptimizerSlot, OptimizerSpec, ToWorker } from './protocol.ts';
+import {
+  type FromWorker,
+  type InitMessage,
+  type LossName,
+  type LossSpec,
+  type OptimizerSlot,
+  type OptimizerSpec,
+  type StepMessage,
+  SYNC_ABORT,
+  SYNC_ARRIVED,
+  SYNC_GENERATION,
+  type ToWorker,
+} from './protocol.ts';
 
 interface Replica {
   init: InitMessage;
@@ -28,6 +41,7 @@ interface Replica {
   xs: Float32Array;
   ys: Float32Array;
   grads: Float32Array;
+  sync: Int32Array;
   xSize: number;
   ySize: number;
 }
@@ -146,6 +160,7 @@ async function initialise(init: InitMessage): Promise<void> {
     xs: new Float32Array(init.xs),
     ys: new Float32Array(init.ys),
     grads: new Float32Array(init.grads),
+    sync: new Int32Array(init.sync),
     xSize: init.xShape.reduce((a, b) => a * b, 1),
     ySize: init.yShape.reduce((a, b) => a * b, 1),
   };
@@ -208,6 +223,43 @@ function computeGrad(r: Replica, start: number, count: number, dropoutSeeds: num
   }
 }
 
+/**
+ * Waits until every replica has arrived (a reusable generation-counting barrier). Throws when
+ * the trainer or another replica has failed, so no replica waits for a party that will not come.
+ */
+function barrier(r: Replica): void {
+  const { sync } = r;
+  const generation = Atomics.load(sync, SYNC_GENERATION);
+  if (Atomics.load(sync, SYNC_ABORT) !== 0) throw new Error('the step was abandoned: another replica or the trainer failed');
+  if (Atomics.add(sync, SYNC_ARRIVED, 1) === r.init.replicas - 1) {
+    Atomics.store(sync, SYNC_ARRIVED, 0);
+    Atomics.add(sync, SYNC_GENERATION, 1);
+    Atomics.notify(sync, SYNC_GENERATION);
+    return;
+  }
+  while (Atomics.load(sync, SYNC_GENERATION) === generation) {
+    if (Atomics.load(sync, SYNC_ABORT) !== 0) throw new Error('the step was abandoned: another replica or the trainer failed');
+    Atomics.wait(sync, SYNC_GENERATION, generation, 250);
+  }
+}
+
+/** This replica's share [lo, hi) of the averaged slot: avg = Σ_k weights[k] · slot_k. */
+function averageShare(r: Replica, weights: number[]): void {
+  const { init, grads } = r;
+  const n = init.replicas;
+  const lo = Math.floor((init.replica * r.exchange) / n);
+  const hi = Math.floor(((init.replica + 1) * r.exchange) / n);
+  const out = n * init.slotSize;
+  const w0 = weights[0];
+  for (let i = lo; i < hi; i++) grads[out + i] = grads[i] * w0;
+  for (let k = 1; k < n; k++) {
+    const w = weights[k];
+    if (w === 0) continue;
+    const base = k * init.slotSize;
+    for (let i = lo; i < hi; i++) grads[out + i] += grads[base + i] * w;
+  }
+}
+
 function applyAverage(r: Replica, learningRate: number | undefined): void {
   const { init, vars } = r;
   if (learningRate !== undefined) setLearningRate(r.optimizer, learningRate);
@@ -227,6 +279,16 @@ function applyAverage(r: Replica, learningRate: number | undefined): void {
     t.dispose();
     offset += v.size;
   }
+}
+
+/** Gradient of this replica's shard, barrier, its share of the average, barrier, the update. */
+function step(r: Replica, m: StepMessage): { loss: number; correct: number } {
+  const result = computeGrad(r, m.start, m.count, m.dropoutSeeds);
+  barrier(r);
+  averageShare(r, m.weights);
+  barrier(r);
+  applyAverage(r, m.learningRate);
+  return result;
 }
 
 async function optimizerSlots(r: Replica): Promise<OptimizerSlot[]> {
@@ -257,14 +319,9 @@ parentPort!.on('message', async (message: ToWorker) => {
       case 'init':
         await initialise(message);
         return;
-      case 'grad': {
+      case 'step': {
         const r = replica!;
-        post({ type: 'grad-done', step: message.step, ...computeGrad(r, message.start, message.count, message.dropoutSeeds) });
-        return;
-      }
-      case 'apply': {
-        applyAverage(replica!, message.learningRate);
-        post({ type: 'applied', step: message.step });
+        post({ type: 'step-done', step: message.step, ...step(r, message) });
         return;
       }
       case 'configure': {
@@ -306,6 +363,11 @@ parentPort!.on('message', async (message: ToWorker) => {
       }
     }
   } catch (error) {
+    // Replicas waiting at the step barrier for this one give up instead of waiting forever.
+    if (replica) {
+      Atomics.store(replica.sync, SYNC_ABORT, 1);
+      Atomics.notify(replica.sync, SYNC_GENERATION);
+    }
     post({ type: 'error', message: error instanceof Error ? `${error.message}` : String(error) });
   }
 });
