@@ -257,6 +257,12 @@ describe('wasm training kernels match the cpu backend', () => {
       await expectSameGrads(`sum x${shape} axis ${axis} keepDims=${keepDims}`, [shape], (x) => tf.sum(x.mul(x), axis, keepDims));
   });
 
+  it('relu gradient (one SIMD pass, ragged tail) and relu inside a conv layer', async () => {
+    for (const shape of [[7, 13], [2, 5, 5, 8], [3]])
+      await expectSameGrads(`relu ${shape}`, [shape], (x) => tf.relu(x));
+    await expectSameGrads('conv+relu', [[2, 6, 6, 8], [3, 3, 8, 8]], (x, f) => tf.relu(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same')));
+  });
+
   it('leakyRelu forward and gradient', async () => {
     for (const alpha of [0.2, 0.01])
       await expectSameGrads(`leakyRelu alpha ${alpha}`, [[4, 5, 6, 7]], (x) => tf.leakyRelu(x, alpha));

@@ -6,7 +6,7 @@
  * - Faster: Conv2D 3x3 stride 1 (Winograd), Transpose (SIMD blocks), Conv2DBackpropInput
  *   (also conv2dTranspose's forward; sub-pixel for strides > 1),
  *   BatchMatMul with transposes, Sum over leading axes (bias gradients), LeakyRelu (and its
- *   gradient), Identity/Cast without copies.
+ *   gradient), ReLU's gradient (one pass), Identity/Cast without copies.
  * - Correct: MaxPoolGrad and MaxPoolWithArgmax (stock start the max at FLT_MIN), forward convs
  *   with dimRoundingMode 'ceil'/'round' (stock leave the extra row uninitialised).
  * - FusedAdam: Adam with one fused update per variable (exported optimizer).
@@ -26,6 +26,7 @@ import { leakyRelu, leakyReluGrad } from './leaky-relu.ts';
 import { maxPoolGrad, maxPoolWithArgmax } from './max-pool-grad.ts';
 import { IMAGE_EDIT_KERNEL, imageEdit } from './image-edit.ts';
 import { REMAP_KERNEL, remap } from './remap.ts';
+import { RELU_GRAD_KERNEL, reluGrad, reluGradKernel } from './relu-grad.ts';
 import { cast, identity } from './share.ts';
 import { sum } from './sum.ts';
 import { transposeKernel } from './transpose.ts';
@@ -53,6 +54,7 @@ const OURS: Record<string, AnyKernelFunc> = {
   FusedDepthwiseConv2D: roundingSafeConv('FusedDepthwiseConv2D', true),
   [REMAP_KERNEL]: remap,
   [IMAGE_EDIT_KERNEL]: imageEdit,
+  [RELU_GRAD_KERNEL]: reluGradKernel,
 };
 
 /** Stock kernels our kernels call; captured before any replacement. */
@@ -70,6 +72,8 @@ export function registerWasmTrainingKernels(): void {
   for (const name of USED_STOCK) stockKernel(name);
   // Same values as tfjs's LeakyRelu gradient (except for NaN inputs), via SIMD kernels on wasm.
   if (tf.getGradient('LeakyRelu') !== leakyReluGrad) tf.registerGradient(leakyReluGrad);
+  // ReLU's gradient in one SIMD pass on wasm (tfjs's formula elsewhere).
+  if (tf.getGradient('Relu') !== reluGrad) tf.registerGradient(reluGrad);
   for (const [name, kernelFunc] of Object.entries(OURS)) {
     const current = tf.getKernel(name, 'wasm');
     if (current?.kernelFunc === (kernelFunc as unknown)) continue;

@@ -499,6 +499,29 @@ function winogradGrad(): Fn {
   return { name: 'winogradGrad', locals: [[25, I32], [12, V128]], code };
 }
 
+/**
+ * reluGrad(x, dy, out, bytes): out = x > 0 ? dy : 0 over float32 arrays (bytes % 16 == 0, > 0):
+ * ReLU's gradient in one pass instead of Step, Cast and Multiply.
+ */
+function reluGrad(): Fn {
+  const [X, DY, OUT, BYTES, I] = [0, 1, 2, 3, 4];
+  const f32x4Gt = simd(0x44);
+  const zero = [...f32Const(0), ...f32x4Splat];
+  const code = [
+    ...i32(0), ...set(I),
+    ...loop,
+    ...get(OUT), ...get(I), ...add,
+    ...get(DY), ...get(I), ...add, ...load,
+    ...get(X), ...get(I), ...add, ...load, ...zero, ...f32x4Gt,
+    ...vAnd,
+    ...store,
+    ...get(I), ...i32(16), ...add, ...set(I),
+    ...get(I), ...get(BYTES), ...ltU, ...brIf(0),
+    ...end,
+  ];
+  return { name: 'reluGrad', locals: [[1, I32]], code };
+}
+
 const shuffle = (lanes: number[]) => [...simd(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
 
 /**
@@ -578,6 +601,7 @@ export interface SimdKernels {
   winogradIn(xp: number, v: number, n: number, hp: number, wp: number, cBytes: number, th: number, tw: number, planeBytes: number): void;
   winogradOut(...args: number[]): void;
   transpose4(src: number, dst: number, rows: number, cols: number, rows4: number, cols4: number): void;
+  reluGrad(x: number, dy: number, out: number, bytes: number): void;
   winogradGrad(dy: number, d: number, n: number, ho: number, wo: number, cBytes: number, th: number, tw: number, planeBytes: number): void;
 }
 
@@ -591,8 +615,8 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   if (kernels === undefined) {
     try {
       const binary = assemble(
-        [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter(), winogradIn(), winogradOut(), transpose4(), winogradGrad()],
-        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), Array(23).fill(I32), Array(6).fill(I32), Array(9).fill(I32)],
+        [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter(), winogradIn(), winogradOut(), transpose4(), winogradGrad(), reluGrad()],
+        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), Array(23).fill(I32), Array(6).fill(I32), Array(9).fill(I32), Array(4).fill(I32)],
       );
       const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
       kernels = instance.exports as unknown as SimdKernels;
