@@ -525,18 +525,18 @@ function reluGrad(): Fn {
 const shuffle = (lanes: number[]) => [...simd(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
 
 /**
- * transpose4(src, dst, rows, cols, rows4, cols4): dst[j, i] = src[i, j] for the 4x4 blocks with
- * i < rows4, j < cols4 (multiples of 4) of a float32 [rows, cols] matrix; four loads, eight
- * shuffles, four stores per block. The caller copies the ragged edge. Locals: i 6, j 7, a 8.., t 12..
+ * transpose4(src, dst, rows, cols, rows4, cols4, dstRowBytes): dst[j, i] = src[i, j] for the 4x4
+ * blocks with i < rows4, j < cols4 (multiples of 4) of a float32 [rows, cols] matrix, destination
+ * rows dstRowBytes apart (rows*4 for a plain transpose; more to write into a wider matrix); four
+ * loads, eight shuffles, four stores per block. The caller copies the ragged edge.
  */
 function transpose4(): Fn {
-  const [SRC, DST, ROWS, COLS, ROWS4, COLS4] = [0, 1, 2, 3, 4, 5];
-  const [I, J, RB, CB, SP, DP] = [6, 7, 8, 9, 10, 11];
+  const [SRC, DST, , COLS, ROWS4, COLS4, CB] = [0, 1, 2, 3, 4, 5, 6];
+  const [I, J, RB, SP, DP] = [7, 8, 9, 10, 11];
   const A = (k: number) => 12 + k;
   const T = (k: number) => 16 + k;
   const code = [
     ...get(COLS), ...i32(4), ...mul, ...set(RB), // bytes per source row
-    ...get(ROWS), ...i32(4), ...mul, ...set(CB), // bytes per destination row
     ...i32(0), ...set(I),
     ...loop,
     ...i32(0), ...set(J),
@@ -563,7 +563,7 @@ function transpose4(): Fn {
     ...get(I), ...get(ROWS4), ...ltU, ...brIf(0),
     ...end,
   ];
-  return { name: 'transpose4', locals: [[6, I32], [8, V128]], code };
+  return { name: 'transpose4', locals: [[5, I32], [8, V128]], code };
 }
 
 function assemble(fns: Fn[], paramTypes: number[][]): Uint8Array<ArrayBuffer> {
@@ -600,7 +600,7 @@ export interface SimdKernels {
   adam(x: number, g: number, m: number, v: number, out: number, bytes: number, lr: number, b1: number, b2: number, eps: number, k1: number, k2: number): void;
   winogradIn(xp: number, v: number, n: number, hp: number, wp: number, cBytes: number, th: number, tw: number, planeBytes: number): void;
   winogradOut(...args: number[]): void;
-  transpose4(src: number, dst: number, rows: number, cols: number, rows4: number, cols4: number): void;
+  transpose4(src: number, dst: number, rows: number, cols: number, rows4: number, cols4: number, dstRowBytes: number): void;
   reluGrad(x: number, dy: number, out: number, bytes: number): void;
   winogradGrad(dy: number, d: number, n: number, ho: number, wo: number, cBytes: number, th: number, tw: number, planeBytes: number): void;
 }
@@ -616,7 +616,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
     try {
       const binary = assemble(
         [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter(), winogradIn(), winogradOut(), transpose4(), winogradGrad(), reluGrad()],
-        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), Array(23).fill(I32), Array(6).fill(I32), Array(9).fill(I32), Array(4).fill(I32)],
+        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), Array(23).fill(I32), Array(7).fill(I32), Array(9).fill(I32), Array(4).fill(I32)],
       );
       const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
       kernels = instance.exports as unknown as SimdKernels;

@@ -54,19 +54,21 @@ export function transposeInfo(backend: BackendWasm, x: TensorInfo, perm: number[
 /**
  * Writes the transpose of the 32-bit [rows, cols] matrix at byte address `src` to `dst` (both on
  * the wasm heap, not overlapping): SIMD 4x4 blocks, then the ragged edge element by element.
+ * `dstRow` is the distance in elements between destination rows (default `rows`: a plain
+ * transpose; larger writes the result as a block of a wider matrix).
  */
-export function transposeAt(backend: BackendWasm, src: number, dst: number, rows: number, cols: number): void {
+export function transposeAt(backend: BackendWasm, src: number, dst: number, rows: number, cols: number, dstRow = rows): void {
   const simd = simdKernels(backend);
   const rows4 = simd ? rows & ~3 : 0;
   const cols4 = simd ? cols & ~3 : 0;
-  if (simd && rows4 >= 4 && cols4 >= 4) simd.transpose4(src, dst, rows, cols, rows4, cols4);
+  if (simd && rows4 >= 4 && cols4 >= 4) simd.transpose4(src, dst, rows, cols, rows4, cols4, dstRow * 4);
   if (rows4 === rows && cols4 === cols) return;
   const heap = (backend.wasm as unknown as { HEAP32: Int32Array }).HEAP32;
   const si = src >> 2;
   const di = dst >> 2;
   for (let i = 0; i < rows; i++) {
     const from = i < rows4 && cols4 >= 4 ? cols4 : 0;
-    for (let j = from; j < cols; j++) heap[di + j * rows + i] = heap[si + i * cols + j];
+    for (let j = from; j < cols; j++) heap[di + j * dstRow + i] = heap[si + i * cols + j];
   }
 }
 

@@ -14,8 +14,8 @@
  * between the stages. Rounding differs from the direct convolution by a few ulps of the
  * operands' scale (the transforms only add, subtract and halve).
  */
-import { heapAddress, heapF32, type Scratch, type TensorInfo, view } from './kernel-utils.ts';
-import { transpose } from './transpose.ts';
+import { heapAddress, heapF32, type Scratch, type TensorInfo } from './kernel-utils.ts';
+import { transposeAt } from './transpose.ts';
 import { simdKernels } from './simd.ts';
 
 /** Below these channel counts XNNPACK's direct convolution wins (measured, see bench). */
@@ -161,11 +161,22 @@ export function winogradFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, to
   // dy padded to whole tiles where a size is odd (the extra outputs get a zero gradient).
   let dyEven = dy;
   if (ho !== 2 * th || wo !== 2 * tw) dyEven = paddedForTiles(s, dy, 0, 0, th - 1, tw - 1);
-  const d = s.alloc([16, tiles, co]);
-  simd.winogradGrad(heapAddress(s.backend, dyEven), heapAddress(s.backend, d), n, 2 * th, 2 * tw, co * 4, th, tw, tiles * co * 4);
+  // D = A dY Aᵀ per tile, one image at a time into a small buffer that stays in cache, then
+  // written transposed (Dᵀ [16, co, T], the products' left operand) block by block.
+  const perImage = th * tw;
+  const chunk = s.alloc([16, perImage, co]);
+  const dT = s.alloc([16, co, tiles]);
+  const chunkAt = heapAddress(s.backend, chunk);
+  const dTAt = heapAddress(s.backend, dT);
+  const dyAt = heapAddress(s.backend, dyEven);
+  const imageBytes = 4 * th * tw * co * 4;
+  for (let b = 0; b < n; b++) {
+    simd.winogradGrad(dyAt + b * imageBytes, chunkAt, 1, 2 * th, 2 * tw, co * 4, th, tw, perImage * co * 4);
+    for (let xi = 0; xi < 16; xi++)
+      transposeAt(s.backend, chunkAt + xi * perImage * co * 4, dTAt + (xi * co * tiles + b * perImage) * 4, perImage, co, tiles);
+  }
+  s.free(chunk);
   if (dyEven !== dy) s.free(dyEven);
-  const dT = transpose(s, view(d, [16, tiles, co]), [0, 2, 1]);
-  s.free(d);
   const plain = { transposeA: false, transposeB: false };
   const m: Float32Array[] = [];
   const products: TensorInfo[] = [];
