@@ -92,6 +92,10 @@ describe('wasm training kernels match the cpu backend', () => {
     // ci <= 4, co % 4 == 0: the SIMD conv filter-gradient path, with odd padding and rounding
     [[2, 8, 8, 2], [3, 3, 2, 4], 2, 1, 'ceil'],
     [[2, 7, 6, 3], [3, 2, 3, 8], 1, [[0, 0], [2, 1], [0, 1], [0, 0]]],
+    // stride 1, ci <= 4: one pass over dy (3x3: the nine taps in registers)
+    [[2, 9, 9, 1], [5, 5, 1, 8], 1, 'valid'],
+    [[2, 9, 8, 4], [3, 3, 4, 8], 1, 'valid'],
+    [[3, 28, 28, 1], [3, 3, 1, 32], 1, 'same'],
     // channels % 4 == 0 (multiplier 1: the SIMD depthwise filter-gradient path)
     [[2, 9, 9, 8], [3, 3, 8, 4], 2, 'same'],
     [[2, 7, 7, 4], [3, 3, 4, 4], 1, 'same'],

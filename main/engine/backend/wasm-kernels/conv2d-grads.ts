@@ -81,8 +81,31 @@ export function convFilterGrad(
     return view(r, [1, 1, ci, co]);
   }
   const simd = !pointwise && ci <= 4 && co % 4 === 0 ? simdKernels(s.backend) : undefined;
+  if (simd && sh === 1 && sw === 1 && dh === 1 && dw === 1) {
+    // Few input channels, stride 1 (a first layer): one pass over dy with every tap's accumulator
+    // in L1, reading a zero-padded copy of x so no tap needs a bounds check.
+    const hp = ho + fh - 1;
+    const wp = wo + fw - 1;
+    const xp = s.alloc([x.shape[0], hp, wp, ci]);
+    const out = s.alloc([fh, fw, ci, co]);
+    const dst = heapF32(s.backend, xp);
+    const src = heapF32(s.backend, x);
+    dst.fill(0);
+    heapF32(s.backend, out).fill(0);
+    const rows = Math.min(h, hp - pt);
+    const cols = Math.min(w, wp - pl) * ci;
+    for (let b = 0; b < x.shape[0]; b++)
+      for (let i = 0; i < rows; i++) {
+        const from = (b * h + i) * w * ci;
+        dst.set(src.subarray(from, from + cols), ((b * hp + i + pt) * wp + pl) * ci);
+      }
+    const [xpAt, dyAt, outAt] = [heapAddress(s.backend, xp), heapAddress(s.backend, dy), heapAddress(s.backend, out)];
+    if (fh === 3 && fw === 3) for (let c = 0; c < ci; c++) simd.taps3x3(xpAt, dyAt, outAt, x.shape[0], ho, wo, wp, ci, co * 4, c, 2 * wp * ci * 4);
+    else simd.tapsOuter(xpAt, dyAt, outAt, x.shape[0], ho, wo, wp, ci, co * 4, fh, fw, (fh - 1) * wp * ci * 4);
+    return s.keep(out);
+  }
   if (simd) {
-    // Few input channels (a first layer): per tap, one SIMD pass of x-scalar times dy-row updates.
+    // Few input channels, strided: per tap, one SIMD pass of x-scalar times dy-row updates.
     const out = s.alloc([fh, fw, ci, co]);
     heapF32(s.backend, out).fill(0);
     const base = heapAddress(s.backend, out);

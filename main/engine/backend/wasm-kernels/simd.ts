@@ -45,6 +45,7 @@ const i32 = (n: number) => [0x41, ...sleb(n)];
 const add = [0x6a];
 const mul = [0x6c];
 const ltU = [0x49];
+const sub = [0x6b];
 const loop = [0x03, 0x40];
 const end = [0x0b];
 const brIf = (depth: number) => [0x0d, ...uleb(depth)];
@@ -522,6 +523,141 @@ function reluGrad(): Fn {
   return { name: 'reluGrad', locals: [[1, I32]], code };
 }
 
+/**
+ * tapsOuter(xp, dy, acc, n, ho, wo, wp, ci, coBytes, fh, fw, rowSkip): the whole filter gradient
+ * of a stride-1, dilation-1 conv with few input channels, in one pass over dy: for every output
+ * pixel and tap (i, j) and input channel c, acc[i, j, c, :] += xp[b, oh+i, ow+j, c] * dy[b, oh, ow, :].
+ * xp is the input zero-padded so every tap is inside ([n, hp, wp, ci], hp = ho+fh-1,
+ * wp = wo+fw-1); rowSkip = (fh-1)*wp*ci*4 bytes skips the extra rows between images. The
+ * accumulator (fh*fw*ci*co floats) stays in L1 while dy streams through once.
+ * Locals: b 12, oh 13, ow 14, i 15, j 16, c 17, k 18, xrow 19, xp2 20, dp 21, a 22, wpB 23, s 24 (v128).
+ */
+function tapsOuter(): Fn {
+  const [XP, DY, ACC, N, HO, WO, WP, CI, COB, FH, FW, ROWSKIP] = Array.from({ length: 12 }, (_, i) => i);
+  const [B, OH, OW, I, J, C, K, XROW, XQ, DP, A, WPB, S] = [12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+  const code = [
+    ...get(WP), ...get(CI), ...mul, ...i32(4), ...mul, ...set(WPB),
+    ...get(XP), ...set(XROW), // top-left of the current output pixel's window
+    ...get(DY), ...set(DP),
+    ...i32(0), ...set(B),
+    ...loop,
+    ...i32(0), ...set(OH),
+    ...loop,
+    ...i32(0), ...set(OW),
+    ...loop,
+    ...get(ACC), ...set(A),
+    ...i32(0), ...set(I),
+    ...loop,
+    ...i32(0), ...set(J),
+    ...loop,
+    // xq = xrow + i*wpB + j*ci*4
+    ...get(XROW), ...get(I), ...get(WPB), ...mul, ...add, ...get(J), ...get(CI), ...mul, ...i32(4), ...mul, ...add, ...set(XQ),
+    ...i32(0), ...set(C),
+    ...loop,
+    ...get(XQ), ...get(C), ...i32(4), ...mul, ...add, ...f32Load, ...f32x4Splat, ...set(S),
+    ...i32(0), ...set(K),
+    ...loop,
+    ...get(A), ...get(K), ...add,
+    ...get(A), ...get(K), ...add, ...load,
+    ...get(S),
+    ...get(DP), ...get(K), ...add, ...load,
+    ...f32x4Mul, ...f32x4Add,
+    ...store,
+    ...get(K), ...i32(16), ...add, ...set(K),
+    ...get(K), ...get(COB), ...ltU, ...brIf(0),
+    ...end,
+    ...get(A), ...get(COB), ...add, ...set(A),
+    ...get(C), ...i32(1), ...add, ...set(C),
+    ...get(C), ...get(CI), ...ltU, ...brIf(0),
+    ...end,
+    ...get(J), ...i32(1), ...add, ...set(J),
+    ...get(J), ...get(FW), ...ltU, ...brIf(0),
+    ...end,
+    ...get(I), ...i32(1), ...add, ...set(I),
+    ...get(I), ...get(FH), ...ltU, ...brIf(0),
+    ...end,
+    ...get(DP), ...get(COB), ...add, ...set(DP),
+    ...get(XROW), ...get(CI), ...i32(4), ...mul, ...add, ...set(XROW),
+    ...get(OW), ...i32(1), ...add, ...set(OW),
+    ...get(OW), ...get(WO), ...ltU, ...brIf(0),
+    ...end,
+    // next output row: skip the fw-1 padding columns
+    ...get(XROW), ...get(FW), ...i32(1), ...sub, ...get(CI), ...mul, ...i32(4), ...mul, ...add, ...set(XROW),
+    ...get(OH), ...i32(1), ...add, ...set(OH),
+    ...get(OH), ...get(HO), ...ltU, ...brIf(0),
+    ...end,
+    ...get(XROW), ...get(ROWSKIP), ...add, ...set(XROW),
+    ...get(B), ...i32(1), ...add, ...set(B),
+    ...get(B), ...get(N), ...ltU, ...brIf(0),
+    ...end,
+  ];
+  return { name: 'tapsOuter', locals: [[12, I32], [1, V128]], code };
+}
+
+/**
+ * taps3x3(xp, dy, acc, n, ho, wo, wp, ci, coBytes, c, rowSkip): like tapsOuter for a 3x3 filter
+ * and one input channel c, with the nine taps' sums for one 4-channel slice of dy held in
+ * registers across the whole pass (per pixel: one dy load and nine splat-multiply-adds, no
+ * accumulator traffic); one pass per slice. Writes acc[t, c, slice] (acc is [3, 3, ci, co]).
+ * Locals: k 11, b 12, oh 13, ow 14, xrow 15, dp 16, wpB 17, pix 18, off 19..27 (i32);
+ * g 28, a 29..37 (v128).
+ */
+function taps3x3(): Fn {
+  const [XP, DY, ACC, N, HO, WO, WP, CI, COB, CH, ROWSKIP] = Array.from({ length: 11 }, (_, i) => i);
+  const [K, B, OH, OW, XROW, DP, WPB, PIX] = [11, 12, 13, 14, 15, 16, 17, 18];
+  const OFF = (t: number) => 19 + t;
+  const G = 28;
+  const A = (t: number) => 29 + t;
+  const zero = [...f32Const(0), ...f32x4Splat];
+  const code: number[] = [
+    ...get(CI), ...i32(4), ...mul, ...set(PIX),
+    ...get(WP), ...get(PIX), ...mul, ...set(WPB),
+  ];
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 3; j++) code.push(...get(WPB), ...i32(i), ...mul, ...get(PIX), ...i32(j), ...mul, ...add, ...set(OFF(i * 3 + j)));
+  const perPixel: number[] = [...get(DP), ...load, ...set(G)];
+  for (let t = 0; t < 9; t++)
+    perPixel.push(...get(A(t)), ...get(XROW), ...get(OFF(t)), ...add, ...f32Load, ...f32x4Splat, ...get(G), ...f32x4Mul, ...f32x4Add, ...set(A(t)));
+  const stores: number[] = [];
+  for (let t = 0; t < 9; t++)
+    // acc + ((t*ci + c) * coBytes) + k
+    stores.push(...get(ACC), ...i32(t), ...get(CI), ...mul, ...get(CH), ...add, ...get(COB), ...mul, ...add, ...get(K), ...add, ...get(A(t)), ...store);
+  const init: number[] = [];
+  for (let t = 0; t < 9; t++) init.push(...zero, ...set(A(t)));
+  code.push(
+    ...i32(0), ...set(K),
+    ...loop,
+    ...init,
+    ...get(XP), ...get(CH), ...i32(4), ...mul, ...add, ...set(XROW),
+    ...get(DY), ...get(K), ...add, ...set(DP),
+    ...i32(0), ...set(B),
+    ...loop,
+    ...i32(0), ...set(OH),
+    ...loop,
+    ...i32(0), ...set(OW),
+    ...loop,
+    ...perPixel,
+    ...get(DP), ...get(COB), ...add, ...set(DP),
+    ...get(XROW), ...get(PIX), ...add, ...set(XROW),
+    ...get(OW), ...i32(1), ...add, ...set(OW),
+    ...get(OW), ...get(WO), ...ltU, ...brIf(0),
+    ...end,
+    ...get(XROW), ...get(PIX), ...i32(2), ...mul, ...add, ...set(XROW), // the two padding columns
+    ...get(OH), ...i32(1), ...add, ...set(OH),
+    ...get(OH), ...get(HO), ...ltU, ...brIf(0),
+    ...end,
+    ...get(XROW), ...get(ROWSKIP), ...add, ...set(XROW),
+    ...get(B), ...i32(1), ...add, ...set(B),
+    ...get(B), ...get(N), ...ltU, ...brIf(0),
+    ...end,
+    ...stores,
+    ...get(K), ...i32(16), ...add, ...set(K),
+    ...get(K), ...get(COB), ...ltU, ...brIf(0),
+    ...end,
+  );
+  return { name: 'taps3x3', locals: [[17, I32], [10, V128]], code };
+}
+
 const shuffle = (lanes: number[]) => [...simd(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
 
 /**
@@ -602,6 +738,8 @@ export interface SimdKernels {
   winogradOut(...args: number[]): void;
   transpose4(src: number, dst: number, rows: number, cols: number, rows4: number, cols4: number, dstRowBytes: number): void;
   reluGrad(x: number, dy: number, out: number, bytes: number): void;
+  taps3x3(xp: number, dy: number, acc: number, n: number, ho: number, wo: number, wp: number, ci: number, coBytes: number, c: number, rowSkip: number): void;
+  tapsOuter(xp: number, dy: number, acc: number, n: number, ho: number, wo: number, wp: number, ci: number, coBytes: number, fh: number, fw: number, rowSkip: number): void;
   winogradGrad(dy: number, d: number, n: number, ho: number, wo: number, cBytes: number, th: number, tw: number, planeBytes: number): void;
 }
 
@@ -615,8 +753,8 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   if (kernels === undefined) {
     try {
       const binary = assemble(
-        [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter(), winogradIn(), winogradOut(), transpose4(), winogradGrad(), reluGrad()],
-        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), Array(23).fill(I32), Array(7).fill(I32), Array(9).fill(I32), Array(4).fill(I32)],
+        [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter(), winogradIn(), winogradOut(), transpose4(), winogradGrad(), reluGrad(), tapsOuter(), taps3x3()],
+        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), Array(23).fill(I32), Array(7).fill(I32), Array(9).fill(I32), Array(4).fill(I32), Array(12).fill(I32), Array(11).fill(I32)],
       );
       const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
       kernels = instance.exports as unknown as SimdKernels;
