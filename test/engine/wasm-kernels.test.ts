@@ -142,6 +142,22 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
+  it('fused conv2d (bias + activation; Winograd with the epilogue in its output transform for linear/relu)', async () => {
+    const cases: [number[], number[], Pad, string, number[]][] = [
+      [[2, 9, 7, 8], [3, 3, 8, 12], 'same', 'relu', [12]],
+      [[2, 14, 14, 32], [3, 3, 32, 64], 'same', 'linear', [64]],
+      [[1, 6, 6, 16], [3, 3, 16, 8], 'valid', 'relu', [1, 1, 1, 8]],
+      [[2, 6, 6, 8], [3, 3, 8, 8], 'same', 'elu', [8]], // other activations: the stock kernel
+      [[2, 6, 6, 8], [3, 3, 8, 8], 'same', 'relu', []], // no bias
+    ];
+    for (const [xs, fs, pad, activation, bs] of cases) {
+      const shapes = bs.length ? [xs, fs, bs] : [xs, fs];
+      await expectSameGrads(`fused conv2d x${xs} f${fs} ${pad} ${activation} bias ${bs}`, shapes, (x, f, b) =>
+        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: f as tf.Tensor4D, strides: 1, pad, bias: b, activation: activation as 'relu' }),
+      );
+    }
+  });
+
   it('depthwiseConv2d (channel multiplier 1 and 2): input and filter gradients', async () => {
     for (const [xs, fs, stride, pad, rounding] of convCases) {
       for (const multiplier of [1, 2]) {

@@ -33,6 +33,41 @@ export function conv2D(args: { inputs: Record<string, TensorInfo>; backend: Back
 }
 
 const plainConv = roundingSafeConv('Conv2D', false);
+const plainFusedConv = roundingSafeConv('FusedConv2D', false);
+
+/**
+ * FusedConv2D (inference, and layers without a nonlinearity): with a linear or ReLU activation
+ * and no PReLU weights, the 3x3 stride-1 case runs by Winograd with the bias and the ReLU in the
+ * output transform; everything else as `roundingSafeConv` does.
+ */
+export function fusedConv2D(args: { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: Record<string, unknown> }): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, filter, bias, preluActivationWeights } = inputs;
+  const activation = (attrs.activation as string | undefined) ?? 'linear';
+  const nhwc = attrs.dataFormat == null || attrs.dataFormat === 'NHWC' || attrs.dataFormat === 'channelsLast';
+  const co = filter.shape[3];
+  const biasOk = !bias || (bias.dtype === 'float32' && bias.shape.reduce((a, b) => a * b, 1) === co);
+  if (
+    winogradOptions.forward &&
+    nhwc &&
+    biasOk &&
+    !preluActivationWeights &&
+    (activation === 'linear' || activation === 'relu') &&
+    filter.shape[0] === 3 &&
+    filter.shape[1] === 3 &&
+    ones(attrs.strides) &&
+    ones(attrs.dilations)
+  ) {
+    const info = convInfo(x.shape, filter.shape, attrs, false);
+    const { top, left } = info.padInfo;
+    const pads: [number, number, number, number] = [top, info.outHeight + 2 - info.inHeight - top, left, info.outWidth + 2 - info.inWidth - left];
+    const done = withScratch(backend, (s) =>
+      winogradApplies(s, x, filter, pads) ? s.keep(winogradConv(s, x, filter, pads, { bias, relu: activation === 'relu' })) : undefined,
+    );
+    if (done) return done;
+  }
+  return plainFusedConv(args);
+}
 
 export function roundingSafeConv(name: string, depthwise: boolean) {
   return function convWithRounding({

@@ -3,7 +3,7 @@
  * Training kernels for the tfjs wasm backend (tfjs 4.22.0 exactly: they use backend internals).
  *
  * - Missing in stock wasm: Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter/Input.
- * - Faster: Conv2D 3x3 stride 1 (Winograd), Transpose (SIMD blocks), Conv2DBackpropInput
+ * - Faster: Conv2D and FusedConv2D 3x3 stride 1 (Winograd), Transpose (SIMD blocks), Conv2DBackpropInput
  *   (also conv2dTranspose's forward; sub-pixel for strides > 1),
  *   BatchMatMul with transposes, Sum over leading axes (bias gradients), LeakyRelu (and its
  *   gradient), ReLU's gradient (one pass), Identity/Cast without copies.
@@ -18,7 +18,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { batchMatMul } from './batch-mat-mul.ts';
-import { conv2D, roundingSafeConv } from './conv-rounding.ts';
+import { conv2D, fusedConv2D, roundingSafeConv } from './conv-rounding.ts';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-grads.ts';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grads.ts';
 import { stockKernel } from './kernel-utils.ts';
@@ -49,7 +49,7 @@ const OURS: Record<string, AnyKernelFunc> = {
   Cast: cast,
   LeakyRelu: leakyRelu,
   Conv2D: conv2D,
-  FusedConv2D: roundingSafeConv('FusedConv2D', false),
+  FusedConv2D: fusedConv2D,
   DepthwiseConv2dNative: roundingSafeConv('DepthwiseConv2dNative', true),
   FusedDepthwiseConv2D: roundingSafeConv('FusedDepthwiseConv2D', true),
   [REMAP_KERNEL]: remap,

@@ -359,17 +359,21 @@ function winogradIn(): Fn {
 }
 
 /**
- * winogradOut(m0..m15, y, n, ho, wo, cBytes, th, tw): Winograd F(2x2,3x3) output transform.
- * Plane xi of the products is [T, c] at m_xi (tile t at t*cBytes); writes Y = Aᵀ m A, the 2x2
- * outputs of tile (b, ty, tx) at y[b, 2ty.., 2tx.., :] ([n, ho, wo, c]), skipping those past
- * ho/wo. Aᵀ = [[1,1,1,0],[0,1,-1,-1]].
+ * winogradOut(m0..m15, y, n, ho, wo, cBytes, th, tw, bias, lo): Winograd F(2x2,3x3) output
+ * transform. Plane xi of the products is [T, c] at m_xi (tile t at t*cBytes); writes
+ * max(Aᵀ m A + bias, lo), the 2x2 outputs of tile (b, ty, tx) at y[b, 2ty.., 2tx.., :]
+ * ([n, ho, wo, c]), skipping those past ho/wo. Aᵀ = [[1,1,1,0],[0,1,-1,-1]]; bias points at c
+ * floats (zeros for none), lo is -Infinity (linear) or 0 (a fused ReLU).
  */
 function winogradOut(): Fn {
   const M = (xi: number) => xi;
-  const [Y, N, HO, WO, CB, TH, TW] = [16, 17, 18, 19, 20, 21, 22];
-  const [B, TY, TX, K, T, DST, RIGHT, DOWN, ROWB, Q] = [23, 24, 25, 26, 27, 28, 29, 30, 31, 32];
-  const S = (r: number, c: number) => 33 + r * 4 + c; // v128 s[r][c], r < 2
-  const Mv = (r: number) => 41 + r; // v128 m column values
+  const [Y, N, HO, WO, CB, TH, TW, BIAS, LO] = [16, 17, 18, 19, 20, 21, 22, 23, 24];
+  const [B, TY, TX, K, T, DST, RIGHT, DOWN, ROWB, Q] = [25, 26, 27, 28, 29, 30, 31, 32, 33, 34];
+  const S = (r: number, c: number) => 35 + r * 4 + c; // v128 s[r][c], r < 2
+  const Mv = (r: number) => 43 + r; // v128 m column values
+  const [BV, LV] = [47, 48];
+  const f32x4Max = simd(0xe9);
+  const finish = [...get(BV), ...f32x4Add, ...get(LV), ...f32x4Max];
   const loadM = (xi: number) => [...get(M(xi)), ...get(Q), ...add, ...load];
   const column: number[] = [];
   for (let c = 0; c < 4; c++) {
@@ -379,11 +383,12 @@ function winogradOut(): Fn {
       ...get(Mv(1)), ...get(Mv(2)), ...f32x4Sub, ...get(Mv(3)), ...f32x4Sub, ...set(S(1, c)),
     );
   }
-  const y0 = (r: number) => [...get(S(r, 0)), ...get(S(r, 1)), ...f32x4Add, ...get(S(r, 2)), ...f32x4Add];
-  const y1 = (r: number) => [...get(S(r, 1)), ...get(S(r, 2)), ...f32x4Sub, ...get(S(r, 3)), ...f32x4Sub];
+  const y0 = (r: number) => [...get(S(r, 0)), ...get(S(r, 1)), ...f32x4Add, ...get(S(r, 2)), ...f32x4Add, ...finish];
+  const y1 = (r: number) => [...get(S(r, 1)), ...get(S(r, 2)), ...f32x4Sub, ...get(S(r, 3)), ...f32x4Sub, ...finish];
   const at = (extra: number[]) => [...get(DST), ...get(K), ...add, ...extra];
   const code = [
     ...get(WO), ...get(CB), ...mul, ...set(ROWB),
+    ...get(LO), ...f32x4Splat, ...set(LV),
     ...i32(0), ...set(T),
     ...i32(0), ...set(B),
     ...loop,
@@ -400,6 +405,7 @@ function winogradOut(): Fn {
     ...i32(0), ...set(K),
     ...loop,
     ...get(T), ...get(K), ...add, ...set(Q),
+    ...get(BIAS), ...get(K), ...add, ...load, ...set(BV),
     ...column,
     ...at([]), ...y0(0), ...store,
     ...get(RIGHT), ...ifThen, ...at([...get(CB), ...add]), ...y1(0), ...store, ...end,
@@ -421,7 +427,7 @@ function winogradOut(): Fn {
     ...get(B), ...get(N), ...ltU, ...brIf(0),
     ...end,
   ];
-  return { name: 'winogradOut', locals: [[10, I32], [12, V128]], code };
+  return { name: 'winogradOut', locals: [[10, I32], [14, V128]], code };
 }
 
 /**
@@ -754,7 +760,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
     try {
       const binary = assemble(
         [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter(), winogradIn(), winogradOut(), transpose4(), winogradGrad(), reluGrad(), tapsOuter(), taps3x3()],
-        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), Array(23).fill(I32), Array(7).fill(I32), Array(9).fill(I32), Array(4).fill(I32), Array(12).fill(I32), Array(11).fill(I32)],
+        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), [...Array(24).fill(I32), F32], Array(7).fill(I32), Array(9).fill(I32), Array(4).fill(I32), Array(12).fill(I32), Array(11).fill(I32)],
       );
       const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
       kernels = instance.exports as unknown as SimdKernels;

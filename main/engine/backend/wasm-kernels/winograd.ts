@@ -114,10 +114,16 @@ function inputTiles(s: Scratch, x: TensorInfo, top: number, left: number, th: nu
 
 /**
  * Stride-1, dilation-1 3x3 convolution of x [n,h,w,ci] with filter [3,3,ci,co], explicit padding
- * (top, bottom, left, right). Only call when `winogradApplies`. The result is tracked by `s`;
- * `keep` it to return it.
+ * (top, bottom, left, right), optionally + bias [co] and a ReLU fused into the output transform.
+ * Only call when `winogradApplies`. The result is tracked by `s`; `keep` it to return it.
  */
-export function winogradConv(s: Scratch, x: TensorInfo, filter: TensorInfo, pads: [number, number, number, number]): TensorInfo {
+export function winogradConv(
+  s: Scratch,
+  x: TensorInfo,
+  filter: TensorInfo,
+  pads: [number, number, number, number],
+  epilogue: { bias?: TensorInfo; relu?: boolean } = {},
+): TensorInfo {
   const simd = simdKernels(s.backend)!;
   const [n, h, w, ci] = x.shape;
   const co = filter.shape[3];
@@ -138,8 +144,13 @@ export function winogradConv(s: Scratch, x: TensorInfo, filter: TensorInfo, pads
     m.push(heapAddress(s.backend, s.call('BatchMatMul', { a, b }, plain)));
   }
   s.free(v);
+  let bias = epilogue.bias;
+  if (!bias) {
+    bias = s.alloc([co]);
+    heapF32(s.backend, bias).fill(0);
+  }
   const y = s.alloc([n, ho, wo, co]);
-  simd.winogradOut(...m, heapAddress(s.backend, y), n, ho, wo, co * 4, th, tw);
+  simd.winogradOut(...m, heapAddress(s.backend, y), n, ho, wo, co * 4, th, tw, heapAddress(s.backend, bias), epilogue.relu ? 0 : -Infinity);
   return y;
 }
 
