@@ -182,6 +182,16 @@ function classifierLoss(r: Replica, spec: Extract<LossSpec, { kind: 'classifier'
   return loss;
 }
 
+/**
+ * A float32 tensor's values without a copy where the backend allows it (a view of the wasm heap,
+ * valid until the next allocation), else a copy.
+ */
+function floats(t: tf.Tensor): Float32Array {
+  const backend = tf.backend() as unknown as { typedArrayFromHeap?: (info: tf.TensorInfo) => Float32Array };
+  if (tf.getBackend() === 'wasm' && t.dtype === 'float32' && backend.typedArrayFromHeap) return backend.typedArrayFromHeap(t);
+  return t.dataSync() as Float32Array;
+}
+
 /** Writes the shard-mean gradient (then the changing non-trainable weights) into this replica's slot. */
 function computeGrad(r: Replica, start: number, count: number, dropoutSeeds: number[] | undefined): { loss: number; correct: number } {
   const { init, vars } = r;
@@ -205,10 +215,8 @@ function computeGrad(r: Replica, start: number, count: number, dropoutSeeds: num
     }, vars);
     let offset = 0;
     for (const v of vars) {
-      const g = grads[v.name];
-      const data = g.dataSync() as Float32Array;
-      slot.set(data, offset);
-      offset += data.length;
+      slot.set(floats(grads[v.name]), offset);
+      offset += v.size;
     }
     for (const v of r.stateful) {
       slot.set(v.dataSync() as Float32Array, offset);
