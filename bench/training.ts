@@ -4,6 +4,7 @@
  *
  *   node --import tsx bench/training.ts [--models=reference-cnn,mobilenet-96,dcgan]
  *        [--backends=wasm,cpu] [--workers=2] [--seconds=4] [--quick]
+ *   node --import tsx bench/training.ts --ablation[=ROUNDS]   (Winograd vs direct convs, alternating)
  *
  * cpuSeconds is this process's CPU time (all threads) over the measured steps: on a busy machine
  * compare imagesPerSec together with cpuSeconds / wallSeconds.
@@ -11,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { FusedAdam, registerWasmTrainingKernels } from '../main/engine/backend/wasm-kernels/index.ts';
+import { winogradOptions } from '../main/engine/backend/wasm-kernels/winograd.ts';
 import { DataParallelTrainer } from '../main/engine/parallel/index.ts';
 import { cpuSecondsSince, isMain, printJson } from './_util.ts';
 
@@ -346,8 +348,47 @@ async function measureParallel(model: BenchModel, workers: number, batch: number
   }
 }
 
-function parseArgs(argv: string[]): TrainingBenchOptions {
-  const opts: TrainingBenchOptions = {};
+/**
+ * The reference CNN's one-worker training step with the wasm Winograd paths off ("direct": the
+ * XNNPACK convolutions and the im2col filter gradient) and on, alternating rounds in one process
+ * so both see the same machine; one line per round, then a summary with the median ratio.
+ */
+export async function runAblation(rounds: number, seconds: number, emit: (line: object) => void = printJson): Promise<number> {
+  if (!(await useBackend('wasm'))) throw new Error('bench/training --ablation needs the wasm backend');
+  const variants: Record<string, boolean> = { direct: false, winograd: true };
+  const rates: Record<string, number[]> = { direct: [], winograd: [] };
+  const work = workload('reference-cnn', DEFAULT_BATCH['reference-cnn'], 'train');
+  try {
+    for (let round = 1; round <= rounds; round++)
+      for (const [variant, on] of Object.entries(variants)) {
+        winogradOptions.forward = on;
+        winogradOptions.filterGrad = on;
+        for (let i = 0; i < 3; i++) work.step();
+        const cpu0 = process.cpuUsage();
+        const t0 = performance.now();
+        let steps = 0;
+        while (steps < 5 || performance.now() - t0 < seconds * 1000) {
+          work.step();
+          steps++;
+        }
+        const wallSeconds = (performance.now() - t0) / 1000;
+        const imagesPerSec = Math.round(((steps * DEFAULT_BATCH['reference-cnn']) / wallSeconds) * 10) / 10;
+        rates[variant].push(imagesPerSec);
+        emit({ bench: 'training-ablation', backend: 'wasm', model: 'reference-cnn', mode: 'train', workers: 1, variant, round, imagesPerSec, wallSeconds: Math.round(wallSeconds * 1000) / 1000, cpuSeconds: Math.round(cpuSecondsSince(cpu0) * 1000) / 1000 });
+      }
+  } finally {
+    winogradOptions.forward = true;
+    winogradOptions.filterGrad = true;
+    work.dispose();
+  }
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[v.length >> 1];
+  const ratio = Math.round((median(rates.winograd) / median(rates.direct)) * 100) / 100;
+  emit({ bench: 'training-ablation-summary', model: 'reference-cnn', medianImagesPerSec: { direct: median(rates.direct), winograd: median(rates.winograd) }, ratio });
+  return ratio;
+}
+
+function parseArgs(argv: string[]): TrainingBenchOptions & { ablation?: number } {
+  const opts: TrainingBenchOptions & { ablation?: number } = {};
   for (const arg of argv) {
     const [key, value = ''] = arg.replace(/^--/, '').split('=');
     if (key === 'models') opts.models = value.split(',') as BenchModel[];
@@ -357,11 +398,14 @@ function parseArgs(argv: string[]): TrainingBenchOptions {
     else if (key === 'batch') opts.batch = Number(value);
     else if (key === 'workers') opts.workers = value.split(',').map(Number);
     else if (key === 'quick') opts.seconds = 1;
+    else if (key === 'ablation') opts.ablation = value ? Number(value) : 3;
     else throw new Error(`bench/training: unknown option "${arg}"`);
   }
   return opts;
 }
 
 if (isMain(import.meta.url)) {
-  await runTrainingBench(parseArgs(process.argv.slice(2)));
+  const opts = parseArgs(process.argv.slice(2));
+  if (opts.ablation) await runAblation(opts.ablation, opts.seconds ?? 4);
+  else await runTrainingBench(opts);
 }
