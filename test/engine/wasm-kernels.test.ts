@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FusedAdam, registerWasmTrainingKernels } from '../../main/engine/backend/wasm-kernels/index.ts';
+import { winogradOptions } from '../../main/engine/backend/wasm-kernels/winograd.ts';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -139,6 +140,19 @@ describe('wasm training kernels match the cpu backend', () => {
         1,
         (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, refPad),
       );
+    }
+  });
+
+  it('Winograd in chunks of images when the temporaries would pass the cap, direct conv when one image does', async () => {
+    const saved = winogradOptions.maxTempFloats;
+    try {
+      // [5,6,6,8] → 8: 3x3 tiles of 16 elements x (8 + 8) channels = 2,304 floats per image.
+      winogradOptions.maxTempFloats = 2 * 2304; // chunks of 2, 2, 1 images
+      await expectSameGrads('conv2d in chunks', [[5, 6, 6, 8], [3, 3, 8, 8]], (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'));
+      winogradOptions.maxTempFloats = 1000; // not even one image: the direct paths
+      await expectSameGrads('conv2d past the cap', [[2, 6, 6, 8], [3, 3, 8, 8]], (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'));
+    } finally {
+      winogradOptions.maxTempFloats = saved;
     }
   });
 

@@ -21,8 +21,18 @@ import { simdKernels } from './simd.ts';
 /** Below these channel counts XNNPACK's direct convolution wins (measured, see bench). */
 const MIN_CHANNELS = 8;
 
-/** Switches for benchmarks and tests (same-run comparisons); the defaults are the fast paths. */
-export const winogradOptions = { forward: true, filterGrad: true };
+/**
+ * Switches for benchmarks and tests (same-run comparisons); the defaults are the fast paths.
+ * `maxTempFloats`: most floats of Winograd temporaries (input tiles plus products, 4x the input
+ * plus 4x the output) one pass holds (128 MiB): larger batches run in chunks of images, and a
+ * single image past it (e.g. 1024x1024x64) takes the direct convolution instead.
+ */
+export const winogradOptions = { forward: true, filterGrad: true, maxTempFloats: 2 ** 25 };
+
+/** Images per chunk for tiles of th x tw and ci + co channels (0: not even one fits). */
+function imagesPerChunk(th: number, tw: number, ci: number, co: number): number {
+  return Math.floor(winogradOptions.maxTempFloats / (16 * th * tw * (ci + co)));
+}
 
 /** Whether `winogradConv` takes a 3x3 conv of x [n,h,w,ci] with filter [3,3,ci,co]. */
 export function winogradApplies(s: Scratch, x: TensorInfo, filter: TensorInfo, pads: number[]): boolean {
@@ -41,6 +51,7 @@ export function winogradApplies(s: Scratch, x: TensorInfo, filter: TensorInfo, p
     pads.every((p) => p >= 0 && p <= 2) &&
     x.shape[1] + pads[0] + pads[1] >= 3 &&
     x.shape[2] + pads[2] + pads[3] >= 3 &&
+    imagesPerChunk(Math.ceil((x.shape[1] + pads[0] + pads[1] - 2) / 2), Math.ceil((x.shape[2] + pads[2] + pads[3] - 2) / 2), ci, co) >= 1 &&
     simdKernels(s.backend) !== undefined
   );
 }
@@ -133,24 +144,28 @@ export function winogradConv(
   if (ho <= 0 || wo <= 0) throw new Error(`wasm Winograd conv: empty output (${ho}x${wo})`);
   const th = Math.ceil(ho / 2);
   const tw = Math.ceil(wo / 2);
-  const tiles = n * th * tw;
-  const v = inputTiles(s, x, pt, pl, th, tw);
+  const per = Math.max(1, Math.min(n, imagesPerChunk(th, tw, ci, co)));
   const u = transformFilter(s, filter);
-  const plain = { transposeA: false, transposeB: false };
-  const m: number[] = [];
-  for (let xi = 0; xi < 16; xi++) {
-    const a = s.borrow(v, xi * tiles * ci, [tiles, ci]);
-    const b = s.borrow(u, xi * ci * co, [ci, co]);
-    m.push(heapAddress(s.backend, s.call('BatchMatMul', { a, b }, plain)));
-  }
-  s.free(v);
+  // The same right-hand tensors for every chunk: XNNPACK packs each U slice once.
+  const uSlices = Array.from({ length: 16 }, (_, xi) => s.borrow(u, xi * ci * co, [ci, co]));
   let bias = epilogue.bias;
   if (!bias) {
     bias = s.alloc([co]);
     heapF32(s.backend, bias).fill(0);
   }
+  const plain = { transposeA: false, transposeB: false };
   const y = s.alloc([n, ho, wo, co]);
-  simd.winogradOut(...m, heapAddress(s.backend, y), n, ho, wo, co * 4, th, tw, heapAddress(s.backend, bias), epilogue.relu ? 0 : -Infinity);
+  for (let b0 = 0; b0 < n; b0 += per) {
+    const nb = Math.min(per, n - b0);
+    const xc = nb === n ? x : s.borrow(x, b0 * h * w * ci, [nb, h, w, ci]);
+    const tiles = nb * th * tw;
+    const v = inputTiles(s, xc, pt, pl, th, tw);
+    const products = uSlices.map((b, xi) => s.call('BatchMatMul', { a: s.borrow(v, xi * tiles * ci, [tiles, ci]), b }, plain));
+    s.free(v);
+    const at = heapAddress(s.backend, y) + b0 * ho * wo * co * 4;
+    simd.winogradOut(...products.map((p) => heapAddress(s.backend, p)), at, nb, ho, wo, co * 4, th, tw, heapAddress(s.backend, bias), epilogue.relu ? 0 : -Infinity);
+    for (const p of products) s.free(p);
+  }
   return y;
 }
 
@@ -163,42 +178,50 @@ export function winogradConv(
  */
 export function winogradFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, top: number, left: number): TensorInfo {
   const simd = simdKernels(s.backend)!;
-  const [n, , , ci] = x.shape;
+  const [n, h, w, ci] = x.shape;
   const [, ho, wo, co] = dy.shape;
   const th = Math.ceil(ho / 2);
   const tw = Math.ceil(wo / 2);
-  const tiles = n * th * tw;
-  const v = inputTiles(s, x, top, left, th, tw);
+  const perImage = th * tw;
+  const per = Math.max(1, Math.min(n, imagesPerChunk(th, tw, ci, co)));
   // dy padded to whole tiles where a size is odd (the extra outputs get a zero gradient).
   let dyEven = dy;
   if (ho !== 2 * th || wo !== 2 * tw) dyEven = paddedForTiles(s, dy, 0, 0, th - 1, tw - 1);
-  // D = A dY Aᵀ per tile, one image at a time into a small buffer that stays in cache, then
-  // written transposed (Dᵀ [16, co, T], the products' left operand) block by block.
-  const perImage = th * tw;
-  const chunk = s.alloc([16, perImage, co]);
-  const dT = s.alloc([16, co, tiles]);
-  const chunkAt = heapAddress(s.backend, chunk);
-  const dTAt = heapAddress(s.backend, dT);
-  const dyAt = heapAddress(s.backend, dyEven);
   const imageBytes = 4 * th * tw * co * 4;
-  for (let b = 0; b < n; b++) {
-    simd.winogradGrad(dyAt + b * imageBytes, chunkAt, 1, 2 * th, 2 * tw, co * 4, th, tw, perImage * co * 4);
-    for (let xi = 0; xi < 16; xi++)
-      transposeAt(s.backend, chunkAt + xi * perImage * co * 4, dTAt + (xi * co * tiles + b * perImage) * 4, perImage, co, tiles);
+  const plain = { transposeA: false, transposeB: false };
+  // Σ over chunks of the 16 products Dᵀ·V ([co, ci] each).
+  const sums = Array.from({ length: 16 }, () => new Float32Array(co * ci));
+  const chunk = s.alloc([16, perImage, co]);
+  for (let b0 = 0; b0 < n; b0 += per) {
+    const nb = Math.min(per, n - b0);
+    const tiles = nb * perImage;
+    const v = inputTiles(s, nb === n ? x : s.borrow(x, b0 * h * w * ci, [nb, h, w, ci]), top, left, th, tw);
+    // D = A dY Aᵀ per tile, one image at a time into a small buffer that stays in cache, then
+    // written transposed (Dᵀ [16, co, tiles], the products' left operand) block by block.
+    const dT = s.alloc([16, co, tiles]);
+    const chunkAt = heapAddress(s.backend, chunk);
+    const dTAt = heapAddress(s.backend, dT);
+    const dyAt = heapAddress(s.backend, dyEven);
+    for (let b = 0; b < nb; b++) {
+      simd.winogradGrad(dyAt + (b0 + b) * imageBytes, chunkAt, 1, 2 * th, 2 * tw, co * 4, th, tw, perImage * co * 4);
+      for (let xi = 0; xi < 16; xi++)
+        transposeAt(s.backend, chunkAt + xi * perImage * co * 4, dTAt + (xi * co * tiles + b * perImage) * 4, perImage, co, tiles);
+    }
+    for (let xi = 0; xi < 16; xi++) {
+      const a = s.borrow(dT, xi * co * tiles, [co, tiles]);
+      const b = s.borrow(v, xi * tiles * ci, [tiles, ci]);
+      const product = s.call('BatchMatMul', { a, b }, plain);
+      const values = heapF32(s.backend, product);
+      const sum = sums[xi];
+      for (let i = 0; i < values.length; i++) sum[i] += values[i];
+      s.free(product);
+    }
+    s.free(v);
+    s.free(dT);
   }
   s.free(chunk);
   if (dyEven !== dy) s.free(dyEven);
-  const plain = { transposeA: false, transposeB: false };
-  const m: Float32Array[] = [];
-  const products: TensorInfo[] = [];
-  for (let xi = 0; xi < 16; xi++) {
-    const a = s.borrow(dT, xi * co * tiles, [co, tiles]);
-    const b = s.borrow(v, xi * tiles * ci, [tiles, ci]);
-    products.push(s.call('BatchMatMul', { a, b }, plain));
-  }
-  s.free(v);
-  s.free(dT);
-  for (const p of products) m.push(heapF32(s.backend, p));
+  const m = sums;
   const out = s.alloc([3, 3, ci, co]);
   const dst = heapF32(s.backend, out);
   const q = ci * co;
