@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FusedAdam, registerWasmTrainingKernels } from '../../main/engine/backend/wasm-kernels/index.ts';
-import { winogradOptions } from '../../main/engine/backend/wasm-kernels/winograd.ts';
+import { winogradCalls, winogradOptions } from '../../main/engine/backend/wasm-kernels/winograd.ts';
 
 type Pad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
 
@@ -110,21 +110,24 @@ describe('wasm training kernels match the cpu backend', () => {
     [[2, 5, 6, 8], [2, 2, 8, 6], 1, 'same'],
     [[1, 3, 4, 5], [5, 5, 5, 3], 1, 'same'],
     [[2, 14, 14, 32], [3, 3, 32, 64], 1, 'same'],
-    // 3x3 stride 1 with channels % 4 == 0 and >= 8: Winograd F(2x2,3x3) forward and input
-    // gradient, with odd sizes (partial tiles), valid, asymmetric and explicit padding, a 1x1
-    // image and an empty output
-    [[2, 7, 9, 8], [3, 3, 8, 12], 1, 'same'],
-    [[3, 5, 6, 16], [3, 3, 16, 8], 1, 'valid'],
-    [[2, 6, 5, 8], [3, 3, 8, 8], 1, [[0, 0], [2, 0], [0, 1], [0, 0]]],
+    // 3x3 stride 1 where Winograd F(2x2,3x3) runs (channels % 4 == 0, >= 16, >= 64 tiles):
+    // forward and input gradient with odd sizes (partial tiles), valid and asymmetric explicit
+    // padding; the filter gradient (ci * co >= 2048) with an odd-sized dy; small cases that take
+    // the direct paths (a 1x1 image, an empty output)
+    [[4, 7, 9, 16], [3, 3, 16, 32], 1, 'same'],
+    [[4, 10, 11, 16], [3, 3, 16, 32], 1, 'valid'],
+    [[6, 8, 7, 32], [3, 3, 32, 16], 1, [[0, 0], [2, 0], [0, 1], [0, 0]]],
+    [[3, 7, 9, 32], [3, 3, 32, 64], 1, 'same'],
+    [[4, 9, 9, 16], [3, 3, 16, 32], 1, 1, 'ceil'],
     [[2, 1, 1, 8], [3, 3, 8, 8], 1, 'same'],
     [[1, 2, 3, 8], [3, 3, 8, 8], 1, 'valid'],
-    [[2, 9, 9, 12], [3, 3, 12, 16], 1, 1, 'ceil'],
     // pointwise convs (MobileNet): a plain product, packing the smaller operand
     [[2, 5, 5, 4], [1, 1, 4, 9], 1, 'same'],
     [[2, 5, 5, 9], [1, 1, 9, 4], 1, 'valid'],
   ];
 
   it('conv2d: input and filter gradients', async () => {
+    const before = { ...winogradCalls };
     for (const [xs, fs, stride, pad, rounding] of convCases) {
       // tfjs's conv2d gradient drops dimRoundingMode for the input gradient, so the cpu kernel
       // ignores the rounded-up output row; the reference is the same conv with explicit padding.
@@ -141,16 +144,19 @@ describe('wasm training kernels match the cpu backend', () => {
         (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, refPad),
       );
     }
+    // The Winograd cases above did run Winograd (forward + input gradient, and filter gradients).
+    expect(winogradCalls.conv - before.conv).toBeGreaterThanOrEqual(10);
+    expect(winogradCalls.filterGrad - before.filterGrad).toBeGreaterThanOrEqual(2);
   });
 
   it('Winograd in chunks of images when the temporaries would pass the cap, direct conv when one image does', async () => {
     const saved = winogradOptions.maxTempFloats;
     try {
-      // [5,6,6,8] → 8: 3x3 tiles of 16 elements x (8 + 8) channels = 2,304 floats per image.
-      winogradOptions.maxTempFloats = 2 * 2304; // chunks of 2, 2, 1 images
-      await expectSameGrads('conv2d in chunks', [[5, 6, 6, 8], [3, 3, 8, 8]], (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'));
+      // [8,6,6,32] → 64: 3x3 tiles of 16 elements x (32 + 64) channels = 13,824 floats per image.
+      winogradOptions.maxTempFloats = 2 * 13824; // chunks of 2 images, for the conv and its filter gradient
+      await expectSameGrads('conv2d in chunks', [[8, 6, 6, 32], [3, 3, 32, 64]], (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'));
       winogradOptions.maxTempFloats = 1000; // not even one image: the direct paths
-      await expectSameGrads('conv2d past the cap', [[2, 6, 6, 8], [3, 3, 8, 8]], (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'));
+      await expectSameGrads('conv2d past the cap', [[8, 6, 6, 32], [3, 3, 32, 64]], (x, f) => tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, 1, 'same'));
     } finally {
       winogradOptions.maxTempFloats = saved;
     }
@@ -158,11 +164,11 @@ describe('wasm training kernels match the cpu backend', () => {
 
   it('fused conv2d (bias + activation; Winograd with the epilogue in its output transform for linear/relu)', async () => {
     const cases: [number[], number[], Pad, string, number[]][] = [
-      [[2, 9, 7, 8], [3, 3, 8, 12], 'same', 'relu', [12]],
+      [[4, 9, 7, 16], [3, 3, 16, 32], 'same', 'relu', [32]],
       [[2, 14, 14, 32], [3, 3, 32, 64], 'same', 'linear', [64]],
-      [[1, 6, 6, 16], [3, 3, 16, 8], 'valid', 'relu', [1, 1, 1, 8]],
+      [[4, 10, 10, 16], [3, 3, 16, 32], 'valid', 'relu', [1, 1, 1, 32]],
       [[2, 6, 6, 8], [3, 3, 8, 8], 'same', 'elu', [8]], // other activations: the stock kernel
-      [[2, 6, 6, 8], [3, 3, 8, 8], 'same', 'relu', []], // no bias
+      [[4, 8, 8, 16], [3, 3, 16, 32], 'same', 'relu', []], // no bias
     ];
     for (const [xs, fs, pad, activation, bs] of cases) {
       const shapes = bs.length ? [xs, fs, bs] : [xs, fs];
@@ -389,9 +395,9 @@ describe('training on wasm', () => {
     const backend = tf.backend() as unknown as { numDataIds(): number };
     const model = tf.sequential({
       layers: [
-        tf.layers.conv2d({ inputShape: [12, 12, 2], filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }),
+        tf.layers.conv2d({ inputShape: [12, 12, 2], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
         tf.layers.maxPooling2d({ poolSize: 2 }),
-        tf.layers.conv2d({ filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' }), // Winograd
+        tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }), // Winograd, all three
         tf.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', activation: 'tanh' }),
         tf.layers.conv2dTranspose({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu' }),
         tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'valid' }),

@@ -124,7 +124,7 @@ export function convFilterGrad(
   if (pointwise || ci * fh * fw < co) return s.keep(im2colFilterGrad(s, x, dy, info));
   if (sh === 1 && sw === 1 && dh === 1 && dw === 1) {
     const pads = [pt, ho + 2 - h - pt, pl, wo + 2 - w - pl];
-    if (winogradOptions.filterGrad && winogradApplies(s, x, { ...dy, shape: [fh, fw, ci, co] }, pads)) return s.keep(winogradFilterGrad(s, x, dy, pt, pl));
+    if (winogradOptions.filterGrad && winogradApplies(s, x, { ...dy, shape: [fh, fw, ci, co] }, pads, 'filterGrad')) return s.keep(winogradFilterGrad(s, x, dy, pt, pl));
   }
   // The patch matrix is fh*fw times x: above 256 MiB the (leaner) transposed-conv trick runs instead.
   const patchFloats = fh * fw * ci * x.shape[0] * h * w;

@@ -18,9 +18,6 @@ import { heapAddress, heapF32, type Scratch, type TensorInfo } from './kernel-ut
 import { transposeAt } from './transpose.ts';
 import { simdKernels } from './simd.ts';
 
-/** Below these channel counts XNNPACK's direct convolution wins (measured, see bench). */
-const MIN_CHANNELS = 8;
-
 /**
  * Switches for benchmarks and tests (same-run comparisons); the defaults are the fast paths.
  * `maxTempFloats`: most floats of Winograd temporaries (input tiles plus products, 4x the input
@@ -29,31 +26,37 @@ const MIN_CHANNELS = 8;
  */
 export const winogradOptions = { forward: true, filterGrad: true, maxTempFloats: 2 ** 25 };
 
+/** Calls taken by Winograd so far (tests check which path a shape takes). */
+export const winogradCalls = { conv: 0, filterGrad: 0 };
+
 /** Images per chunk for tiles of th x tw and ci + co channels (0: not even one fits). */
 function imagesPerChunk(th: number, tw: number, ci: number, co: number): number {
   return Math.floor(winogradOptions.maxTempFloats / (16 * th * tw * (ci + co)));
 }
 
-/** Whether `winogradConv` takes a 3x3 conv of x [n,h,w,ci] with filter [3,3,ci,co]. */
-export function winogradApplies(s: Scratch, x: TensorInfo, filter: TensorInfo, pads: number[]): boolean {
+/**
+ * Whether Winograd takes a 3x3 stride-1 conv of x [n,h,w,ci] with filter [3,3,ci,co] and the
+ * given padding: as a convolution (forward, or the input gradient) or for its filter gradient.
+ * The thresholds are where it won in training steps here (scratch A/B per shape, one process,
+ * alternating): the convolution from 16 channels on (ci + co >= 48) with at least 64 tiles that
+ * are mostly inside the output (3x3 or 5x5 outputs waste too much of a 2x2 tiling); the filter
+ * gradient, which packs 4x more data than the direct path, from ci * co >= 2048 (32 -> 64 gained
+ * 1.1-1.2x, 16 -> 32 lost 0.88x, 32 -> 32 was even).
+ */
+export function winogradApplies(s: Scratch, x: TensorInfo, filter: TensorInfo, pads: number[], use: 'conv' | 'filterGrad' = 'conv'): boolean {
   const [fh, fw, ci, co] = filter.shape;
-  return (
-    fh === 3 &&
-    fw === 3 &&
-    x.dtype === 'float32' &&
-    filter.dtype === 'float32' &&
-    x.shape.length === 4 &&
-    x.shape[3] === ci &&
-    ci % 4 === 0 &&
-    co % 4 === 0 &&
-    ci >= MIN_CHANNELS &&
-    co >= MIN_CHANNELS &&
-    pads.every((p) => p >= 0 && p <= 2) &&
-    x.shape[1] + pads[0] + pads[1] >= 3 &&
-    x.shape[2] + pads[2] + pads[3] >= 3 &&
-    imagesPerChunk(Math.ceil((x.shape[1] + pads[0] + pads[1] - 2) / 2), Math.ceil((x.shape[2] + pads[2] + pads[3] - 2) / 2), ci, co) >= 1 &&
-    simdKernels(s.backend) !== undefined
-  );
+  if (fh !== 3 || fw !== 3 || x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4 || x.shape[3] !== ci) return false;
+  if (ci % 4 !== 0 || co % 4 !== 0 || !pads.every((p) => p >= 0 && p <= 2)) return false;
+  const ho = x.shape[1] + pads[0] + pads[1] - 2;
+  const wo = x.shape[2] + pads[2] + pads[3] - 2;
+  if (ho < 1 || wo < 1) return false;
+  const th = Math.ceil(ho / 2);
+  const tw = Math.ceil(wo / 2);
+  const worth =
+    use === 'conv'
+      ? ci >= 16 && co >= 16 && ci + co >= 48 && x.shape[0] * th * tw >= 64 && (ho * wo) / (4 * th * tw) >= 0.75
+      : ci * co >= 2048 && (ho * wo) / (4 * th * tw) >= 0.75;
+  return worth && imagesPerChunk(th, tw, ci, co) >= 1 && simdKernels(s.backend) !== undefined;
 }
 
 /** Filter transform U = G g Gᵀ, G = [[1,0,0],[½,½,½],[½,-½,½],[0,0,1]]: [3,3,ci,co] → [16,ci,co]. */
@@ -136,6 +139,7 @@ export function winogradConv(
   epilogue: { bias?: TensorInfo; relu?: boolean } = {},
 ): TensorInfo {
   const simd = simdKernels(s.backend)!;
+  winogradCalls.conv++;
   const [n, h, w, ci] = x.shape;
   const co = filter.shape[3];
   const [pt, pb, pl, pr] = pads;
@@ -178,6 +182,7 @@ export function winogradConv(
  */
 export function winogradFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, top: number, left: number): TensorInfo {
   const simd = simdKernels(s.backend)!;
+  winogradCalls.filterGrad++;
   const [n, h, w, ci] = x.shape;
   const [, ho, wo, co] = dy.shape;
   const th = Math.ceil(ho / 2);
