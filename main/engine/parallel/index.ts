@@ -341,6 +341,11 @@ export class DataParallelTrainer {
   private onMessage(replica: number, message: FromWorker): void {
     const pending = this.pending[replica];
     this.pending[replica] = undefined;
+    if (message.type === 'error' && message.abandoned) {
+      // The root cause comes from the party that failed; this call fails with it.
+      this.pending[replica] = pending;
+      return;
+    }
     if (message.type === 'error') {
       const error = new Error(`data-parallel replica ${replica}: ${message.message}`);
       pending?.reject(error);

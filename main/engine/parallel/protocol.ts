@@ -143,4 +143,5 @@ export type FromWorker =
   | { type: 'optimizer-set' }
   | { type: 'weights'; weights: Float32Array[] }
   | { type: 'stats'; numTensors: number; numDataIds: number }
-  | { type: 'error'; message: string };
+  /** `abandoned`: this replica gave up waiting at the step barrier because another party failed. */
+  | { type: 'error'; message: string; abandoned?: boolean };

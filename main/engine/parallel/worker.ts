@@ -231,6 +231,9 @@ function computeGrad(r: Replica, start: number, count: number, dropoutSeeds: num
   }
 }
 
+/** Thrown at the step barrier when another party failed: not this replica's own failure. */
+class AbandonedStep extends Error {}
+
 /**
  * Waits until every replica has arrived (a reusable generation-counting barrier). Throws when
  * the trainer or another replica has failed, so no replica waits for a party that will not come.
@@ -238,7 +241,7 @@ function computeGrad(r: Replica, start: number, count: number, dropoutSeeds: num
 function barrier(r: Replica): void {
   const { sync } = r;
   const generation = Atomics.load(sync, SYNC_GENERATION);
-  if (Atomics.load(sync, SYNC_ABORT) !== 0) throw new Error('the step was abandoned: another replica or the trainer failed');
+  if (Atomics.load(sync, SYNC_ABORT) !== 0) throw new AbandonedStep('the step was abandoned: another replica or the trainer failed');
   if (Atomics.add(sync, SYNC_ARRIVED, 1) === r.init.replicas - 1) {
     Atomics.store(sync, SYNC_ARRIVED, 0);
     Atomics.add(sync, SYNC_GENERATION, 1);
@@ -246,7 +249,7 @@ function barrier(r: Replica): void {
     return;
   }
   while (Atomics.load(sync, SYNC_GENERATION) === generation) {
-    if (Atomics.load(sync, SYNC_ABORT) !== 0) throw new Error('the step was abandoned: another replica or the trainer failed');
+    if (Atomics.load(sync, SYNC_ABORT) !== 0) throw new AbandonedStep('the step was abandoned: another replica or the trainer failed');
     Atomics.wait(sync, SYNC_GENERATION, generation, 250);
   }
 }
@@ -376,6 +379,6 @@ parentPort!.on('message', async (message: ToWorker) => {
       Atomics.store(replica.sync, SYNC_ABORT, 1);
       Atomics.notify(replica.sync, SYNC_GENERATION);
     }
-    post({ type: 'error', message: error instanceof Error ? `${error.message}` : String(error) });
+    post({ type: 'error', message: error instanceof Error ? `${error.message}` : String(error), abandoned: error instanceof AbandonedStep });
   }
 });
