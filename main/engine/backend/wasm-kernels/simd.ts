@@ -664,6 +664,78 @@ function taps3x3(): Fn {
   return { name: 'taps3x3', locals: [[17, I32], [10, V128]], code };
 }
 
+/**
+ * gemm4x8(a, b, c, m4, n8, k, lda, ldb, ldc, accumulate): C[i, j] (+)= Σ_p A[i, p] B[p, j] for
+ * i < m4, j < n8 (multiples of 4 and 8), all float32 row-major with leading dimensions lda, ldb,
+ * ldc (elements); accumulate != 0 adds to C instead of overwriting it.
+ * Register tile 4x8: eight accumulators; per p one row slice of B (two vectors, read in place:
+ * no packing) and four splatted A values. k >= 1. Locals: i 9, j 10, p 11, ap 12, bp 13, cp 14,
+ * ldaB 15, ldbB 16, ldcB 17; v128 acc 18..25, b0 26, b1 27, av 28.
+ */
+function gemm4x8(): Fn {
+  const [A, Bm, C, M4, N8, K, LDA, LDB, LDC, ACCUM] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [I, J, P, AP, BP, CP, LDAB, LDBB, LDCB] = [10, 11, 12, 13, 14, 15, 16, 17, 18];
+  const ACC = (r: number, h: number) => 19 + r * 2 + h;
+  const [B0, B1, AV] = [27, 28, 29];
+  const zero = [...f32Const(0), ...f32x4Splat];
+  const init: number[] = [];
+  for (let r = 0; r < 4; r++) for (let h = 0; h < 2; h++) init.push(...zero, ...set(ACC(r, h)));
+  const reload: number[] = [];
+  for (let r = 0; r < 4; r++) {
+    const row = [...get(CP), ...(r === 0 ? [] : [...get(LDCB), ...i32(r), ...mul, ...add])];
+    reload.push(...row, ...load, ...set(ACC(r, 0)), ...row, ...i32(16), ...add, ...load, ...set(ACC(r, 1)));
+  }
+  const inner: number[] = [
+    ...get(BP), ...load, ...set(B0),
+    ...get(BP), ...i32(16), ...add, ...load, ...set(B1),
+  ];
+  for (let r = 0; r < 4; r++) {
+    // av = splat(A[i + r, p]) at ap + r*ldaB
+    inner.push(...get(AP), ...(r === 0 ? [] : [...get(LDAB), ...i32(r), ...mul, ...add]), ...f32Load, ...f32x4Splat, ...set(AV));
+    inner.push(...get(ACC(r, 0)), ...get(AV), ...get(B0), ...f32x4Mul, ...f32x4Add, ...set(ACC(r, 0)));
+    inner.push(...get(ACC(r, 1)), ...get(AV), ...get(B1), ...f32x4Mul, ...f32x4Add, ...set(ACC(r, 1)));
+  }
+  inner.push(
+    ...get(AP), ...i32(4), ...add, ...set(AP),
+    ...get(BP), ...get(LDBB), ...add, ...set(BP),
+  );
+  const stores: number[] = [];
+  for (let r = 0; r < 4; r++) {
+    const row = [...get(CP), ...(r === 0 ? [] : [...get(LDCB), ...i32(r), ...mul, ...add])];
+    stores.push(...row, ...get(ACC(r, 0)), ...store);
+    stores.push(...row, ...i32(16), ...add, ...get(ACC(r, 1)), ...store);
+  }
+  const code = [
+    ...get(LDA), ...i32(4), ...mul, ...set(LDAB),
+    ...get(LDB), ...i32(4), ...mul, ...set(LDBB),
+    ...get(LDC), ...i32(4), ...mul, ...set(LDCB),
+    ...i32(0), ...set(I),
+    ...loop,
+    ...i32(0), ...set(J),
+    ...loop,
+    ...init,
+    // ap = a + i*ldaB; bp = b + j*4; cp = c + i*ldcB + j*4
+    ...get(A), ...get(I), ...get(LDAB), ...mul, ...add, ...set(AP),
+    ...get(Bm), ...get(J), ...i32(4), ...mul, ...add, ...set(BP),
+    ...get(C), ...get(I), ...get(LDCB), ...mul, ...add, ...get(J), ...i32(4), ...mul, ...add, ...set(CP),
+    ...get(ACCUM), ...ifThen, ...reload, ...end,
+    ...i32(0), ...set(P),
+    ...loop,
+    ...inner,
+    ...get(P), ...i32(1), ...add, ...set(P),
+    ...get(P), ...get(K), ...ltU, ...brIf(0),
+    ...end,
+    ...stores,
+    ...get(J), ...i32(8), ...add, ...set(J),
+    ...get(J), ...get(N8), ...ltU, ...brIf(0),
+    ...end,
+    ...get(I), ...i32(4), ...add, ...set(I),
+    ...get(I), ...get(M4), ...ltU, ...brIf(0),
+    ...end,
+  ];
+  return { name: 'gemm4x8', locals: [[9, I32], [11, V128]], code };
+}
+
 const shuffle = (lanes: number[]) => [...simd(0x0d), ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3])];
 
 /**
@@ -744,6 +816,7 @@ export interface SimdKernels {
   winogradOut(...args: number[]): void;
   transpose4(src: number, dst: number, rows: number, cols: number, rows4: number, cols4: number, dstRowBytes: number): void;
   reluGrad(x: number, dy: number, out: number, bytes: number): void;
+  gemm4x8(a: number, b: number, c: number, m4: number, n8: number, k: number, lda: number, ldb: number, ldc: number, accumulate: number): void;
   taps3x3(xp: number, dy: number, acc: number, n: number, ho: number, wo: number, wp: number, ci: number, coBytes: number, c: number, rowSkip: number): void;
   tapsOuter(xp: number, dy: number, acc: number, n: number, ho: number, wo: number, wp: number, ci: number, coBytes: number, fh: number, fw: number, rowSkip: number): void;
   winogradGrad(dy: number, d: number, n: number, ho: number, wo: number, cBytes: number, th: number, tw: number, planeBytes: number): void;
@@ -759,8 +832,8 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   if (kernels === undefined) {
     try {
       const binary = assemble(
-        [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter(), winogradIn(), winogradOut(), transpose4(), winogradGrad(), reluGrad(), tapsOuter(), taps3x3()],
-        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), [...Array(24).fill(I32), F32], Array(7).fill(I32), Array(9).fill(I32), Array(4).fill(I32), Array(12).fill(I32), Array(11).fill(I32)],
+        [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter(), winogradIn(), winogradOut(), transpose4(), winogradGrad(), reluGrad(), tapsOuter(), taps3x3(), gemm4x8()],
+        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), [...Array(24).fill(I32), F32], Array(7).fill(I32), Array(9).fill(I32), Array(4).fill(I32), Array(12).fill(I32), Array(11).fill(I32), Array(10).fill(I32)],
       );
       const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
       kernels = instance.exports as unknown as SimdKernels;

@@ -15,6 +15,7 @@
  * operands' scale (the transforms only add, subtract and halve).
  */
 import { heapAddress, heapF32, type Scratch, type TensorInfo } from './kernel-utils.ts';
+import { gemmAt, gemmSuits } from './gemm.ts';
 import { transposeAt } from './transpose.ts';
 import { simdKernels } from './simd.ts';
 
@@ -164,10 +165,22 @@ export function winogradConv(
     const xc = nb === n ? x : s.borrow(x, b0 * h * w * ci, [nb, h, w, ci]);
     const tiles = nb * th * tw;
     const v = inputTiles(s, xc, pt, pl, th, tw);
+    const at = heapAddress(s.backend, y) + b0 * ho * wo * co * 4;
+    const biasAt = heapAddress(s.backend, bias);
+    const lo = epilogue.relu ? 0 : -Infinity;
+    if (gemmSuits(s.backend, tiles, ci, co)) {
+      // The 16 products straight into one buffer, no packing.
+      const m = s.alloc([16, tiles, co]);
+      const [vAt, uAt, mAt] = [heapAddress(s.backend, v), heapAddress(s.backend, u), heapAddress(s.backend, m)];
+      for (let xi = 0; xi < 16; xi++) gemmAt(s.backend, vAt + xi * tiles * ci * 4, uAt + xi * ci * co * 4, mAt + xi * tiles * co * 4, tiles, ci, co);
+      s.free(v);
+      simd.winogradOut(...Array.from({ length: 16 }, (_, xi) => mAt + xi * tiles * co * 4), at, nb, ho, wo, co * 4, th, tw, biasAt, lo);
+      s.free(m);
+      continue;
+    }
     const products = uSlices.map((b, xi) => s.call('BatchMatMul', { a: s.borrow(v, xi * tiles * ci, [tiles, ci]), b }, plain));
     s.free(v);
-    const at = heapAddress(s.backend, y) + b0 * ho * wo * co * 4;
-    simd.winogradOut(...products.map((p) => heapAddress(s.backend, p)), at, nb, ho, wo, co * 4, th, tw, heapAddress(s.backend, bias), epilogue.relu ? 0 : -Infinity);
+    simd.winogradOut(...products.map((p) => heapAddress(s.backend, p)), at, nb, ho, wo, co * 4, th, tw, biasAt, lo);
     for (const p of products) s.free(p);
   }
   return y;
@@ -194,8 +207,11 @@ export function winogradFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, to
   if (ho !== 2 * th || wo !== 2 * tw) dyEven = paddedForTiles(s, dy, 0, 0, th - 1, tw - 1);
   const imageBytes = 4 * th * tw * co * 4;
   const plain = { transposeA: false, transposeB: false };
-  // Σ over chunks of the 16 products Dᵀ·V ([co, ci] each).
+  // Σ over chunks of the 16 products Dᵀ·V ([co, ci] each): on the heap when the SIMD product
+  // suits every chunk's shape, else in JS arrays.
   const sums = Array.from({ length: 16 }, () => new Float32Array(co * ci));
+  const onHeap = gemmSuits(s.backend, co, per * perImage, ci) && gemmSuits(s.backend, co, ((n - 1) % per) + 1, ci);
+  const sumsBuf = onHeap ? s.alloc([16, co, ci]) : undefined;
   const chunk = s.alloc([16, perImage, co]);
   for (let b0 = 0; b0 < n; b0 += per) {
     const nb = Math.min(per, n - b0);
@@ -207,12 +223,18 @@ export function winogradFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, to
     const chunkAt = heapAddress(s.backend, chunk);
     const dTAt = heapAddress(s.backend, dT);
     const dyAt = heapAddress(s.backend, dyEven);
+    const sumsAt = sumsBuf ? heapAddress(s.backend, sumsBuf) : undefined;
     for (let b = 0; b < nb; b++) {
       simd.winogradGrad(dyAt + (b0 + b) * imageBytes, chunkAt, 1, 2 * th, 2 * tw, co * 4, th, tw, perImage * co * 4);
       for (let xi = 0; xi < 16; xi++)
         transposeAt(s.backend, chunkAt + xi * perImage * co * 4, dTAt + (xi * co * tiles + b * perImage) * 4, perImage, co, tiles);
     }
     for (let xi = 0; xi < 16; xi++) {
+      if (sumsAt !== undefined) {
+        // Dᵀ·V added straight into the running sum (no packing).
+        gemmAt(s.backend, dTAt + xi * co * tiles * 4, heapAddress(s.backend, v) + xi * tiles * ci * 4, sumsAt + xi * co * ci * 4, co, tiles, ci, { accumulate: b0 > 0 });
+        continue;
+      }
       const a = s.borrow(dT, xi * co * tiles, [co, tiles]);
       const b = s.borrow(v, xi * tiles * ci, [tiles, ci]);
       const product = s.call('BatchMatMul', { a, b }, plain);
@@ -226,9 +248,11 @@ export function winogradFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, to
   }
   s.free(chunk);
   if (dyEven !== dy) s.free(dyEven);
-  const m = sums;
   const out = s.alloc([3, 3, ci, co]);
+  // Views of the heap only after the last allocation (a growing heap detaches older views).
   const dst = heapF32(s.backend, out);
+  const heapSums = sumsBuf ? heapF32(s.backend, sumsBuf) : undefined;
+  const m = heapSums ? sums.map((_, xi) => heapSums.subarray(xi * co * ci, (xi + 1) * co * ci)) : sums;
   const q = ci * co;
   const t = new Float32Array(12);
   for (let k = 0; k < co; k++)
