@@ -1,8 +1,11 @@
 /**
  * BatchMatMul for the wasm backend.
  *
+ * Products that suit it run on dlflow's SIMD GEMM (gemm.ts), which reads both operands in place:
+ * no XNNPACK repacking of a fresh right-hand operand (weights change every step). The rest:
+ *
  * The stock kernel drops to a scalar loop when transposeA or transposeB is set (every dense
- * layer's backward pass), so transposes are materialised with the stock Transpose kernel and the
+ * layer's backward pass), so transposes are materialised with the SIMD Transpose and the
  * fast untransposed product runs instead. For a single (unbatched) product there is a second
  * choice: XNNPACK packs the right-hand operand anew whenever its buffer is new (every training
  * step, since variables get a new buffer on each update), and packing costs ~4x a (SIMD) transpose
@@ -11,7 +14,8 @@
  * An operand already packed once (same buffer, e.g. weights at inference) is assumed cached and free.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { callKernel, type Scratch, type TensorInfo, view, withScratch } from './kernel-utils.ts';
+import { gemmAt, gemmSuits } from './gemm.ts';
+import { callKernel, heapAddress, type Scratch, type TensorInfo, view, withScratch } from './kernel-utils.ts';
 import { transpose } from './transpose.ts';
 
 const TRANSPOSE_COST = 1;
@@ -30,6 +34,37 @@ function transposeLastTwo(s: Scratch, t: TensorInfo): TensorInfo {
 
 const prod = (dims: number[]) => dims.reduce((x, y) => x * y, 1);
 
+/**
+ * op(A)·op(B) by the SIMD GEMM (gemm.ts: no packing), per batch; transposed operands are
+ * materialised first by the SIMD transpose. Batches must match or one side has a single one
+ * (broadcast). Undefined where the shapes do not suit it (the other paths below run instead).
+ */
+function gemmProduct(backend: BackendWasm, a: TensorInfo, b: TensorInfo, tA: boolean, tB: boolean): TensorInfo | undefined {
+  const [aR, aC] = a.shape.slice(-2);
+  const [bR, bC] = b.shape.slice(-2);
+  const m = tA ? aC : aR;
+  const k = tA ? aR : aC;
+  const n = tB ? bR : bC;
+  if ((tB ? bC : bR) !== k || !gemmSuits(backend, m, k, n)) return undefined;
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = prod(outerA);
+  const batchB = prod(outerB);
+  const same = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+  if (!same && batchA !== 1 && batchB !== 1) return undefined;
+  const outer = batchA === 1 && !same ? outerB : outerA.length >= outerB.length ? outerA : outerB;
+  const batch = Math.max(batchA, batchB);
+  return withScratch(backend, (s) => {
+    const left = tA ? transposeLastTwo(s, a) : a;
+    const right = tB ? transposeLastTwo(s, b) : b;
+    const out = backend.makeOutput([...outer, m, n], 'float32') as TensorInfo;
+    const [la, rb, oc] = [heapAddress(backend, left), heapAddress(backend, right), heapAddress(backend, out)];
+    for (let i = 0; i < batch; i++)
+      gemmAt(backend, la + (batchA === 1 ? 0 : i * m * k * 4), rb + (batchB === 1 ? 0 : i * k * n * 4), oc + i * m * n * 4, m, k, n);
+    return out;
+  });
+}
+
 export function batchMatMul({
   inputs,
   backend,
@@ -47,6 +82,8 @@ export function batchMatMul({
     return callKernel(backend, 'BatchMatMul', { a, b }, { ...attrs });
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
+  const viaGemm = gemmProduct(backend, a, b, tA, tB);
+  if (viaGemm) return viaGemm;
   if (prod(outerA) !== 1 || prod(outerB) !== 1) {
     if (!tA && !tB) return callKernel(backend, 'BatchMatMul', { a, b }, { ...attrs });
     return withScratch(backend, (s) =>

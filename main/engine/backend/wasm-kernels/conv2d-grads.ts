@@ -24,6 +24,7 @@ import {
   view,
   withScratch,
 } from './kernel-utils.ts';
+import { matmul } from './gemm.ts';
 import { heapAddress, simdKernels, tapRange } from './simd.ts';
 import { transpose, transposeAt } from './transpose.ts';
 import { winogradApplies, winogradConv, winogradFilterGrad, winogradOptions } from './winograd.ts';
@@ -77,7 +78,7 @@ export function convFilterGrad(
     // dW = xᵀ·dy, packing dy (the smaller operand).
     const p = x.shape[0] * h * w;
     const xT = transpose(s, view(x, [p, ci]), [1, 0]);
-    const r = s.keep(s.call('BatchMatMul', { a: xT, b: view(dy, [p, co]) }, { transposeA: false, transposeB: false }));
+    const r = s.keep(matmul(s, xT, dy, ci, p, co));
     return view(r, [1, 1, ci, co]);
   }
   const simd = !pointwise && ci <= 4 && co % 4 === 0 ? simdKernels(s.backend) : undefined;
@@ -215,7 +216,7 @@ function shiftedPlanesFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, info
     }
   }
   if (xC) s.free(xC);
-  return s.call('BatchMatMul', { a: patchesT, b: view(dy, [plane, co]) }, { transposeA: false, transposeB: false });
+  return matmul(s, patchesT, dy, fh * fw * ci, plane, co);
 }
 
 /**
@@ -247,7 +248,7 @@ function im2colFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, info: tf.ba
   }
   const p = n * ho * wo;
   const dyT = transpose(s, view(dy, [p, co]), [1, 0]);
-  const r = s.call('BatchMatMul', { a: dyT, b: view(patches, [p, ci * taps]) }, { transposeA: false, transposeB: false });
+  const r = matmul(s, dyT, patches, co, p, ci * taps);
   const out = s.alloc([fh, fw, ci, co]);
   const dst = heapF32(s.backend, out);
   const src = heapF32(s.backend, r);
