@@ -24,8 +24,11 @@ import { simdKernels } from './simd.ts';
  * `maxTempFloats`: most floats of Winograd temporaries (input tiles plus products, 4x the input
  * plus 4x the output) one pass holds (128 MiB): larger batches run in chunks of images, and a
  * single image past it (e.g. 1024x1024x64) takes the direct convolution instead.
+ * `cacheFloats`: with the SIMD GEMM (no per-call packing, so chunks cost nothing extra) chunks are
+ * sized so the temporaries stay in cache (4 MiB measured best on the reference CNN: ~5% faster
+ * than one pass over the batch, and less memory traffic for the other core).
  */
-export const winogradOptions = { forward: true, filterGrad: true, maxTempFloats: 2 ** 25 };
+export const winogradOptions = { forward: true, filterGrad: true, maxTempFloats: 2 ** 25, cacheFloats: 2 ** 20 };
 
 /** Calls taken by Winograd so far (tests check which path a shape takes). */
 export const winogradCalls = { conv: 0, filterGrad: 0 };
@@ -33,6 +36,12 @@ export const winogradCalls = { conv: 0, filterGrad: 0 };
 /** Images per chunk for tiles of th x tw and ci + co channels (0: not even one fits). */
 function imagesPerChunk(th: number, tw: number, ci: number, co: number): number {
   return Math.floor(winogradOptions.maxTempFloats / (16 * th * tw * (ci + co)));
+}
+
+/** Images per chunk when the products run on the SIMD GEMM: temporaries sized to stay in cache. */
+function cachedChunk(n: number, th: number, tw: number, ci: number, co: number): number {
+  const fit = Math.floor(Math.min(winogradOptions.cacheFloats, winogradOptions.maxTempFloats) / (16 * th * tw * (ci + co)));
+  return Math.max(1, Math.min(n, fit));
 }
 
 /**
@@ -149,7 +158,8 @@ export function winogradConv(
   if (ho <= 0 || wo <= 0) throw new Error(`wasm Winograd conv: empty output (${ho}x${wo})`);
   const th = Math.ceil(ho / 2);
   const tw = Math.ceil(wo / 2);
-  const per = Math.max(1, Math.min(n, imagesPerChunk(th, tw, ci, co)));
+  const viaGemm = gemmSuits(s.backend, Math.min(n, 1) * th * tw, ci, co);
+  const per = viaGemm ? cachedChunk(n, th, tw, ci, co) : Math.max(1, Math.min(n, imagesPerChunk(th, tw, ci, co)));
   const u = transformFilter(s, filter);
   // The same right-hand tensors for every chunk: XNNPACK packs each U slice once.
   const uSlices = Array.from({ length: 16 }, (_, xi) => s.borrow(u, xi * ci * co, [ci, co]));
@@ -201,7 +211,7 @@ export function winogradFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, to
   const th = Math.ceil(ho / 2);
   const tw = Math.ceil(wo / 2);
   const perImage = th * tw;
-  const per = Math.max(1, Math.min(n, imagesPerChunk(th, tw, ci, co)));
+  const per = gemmSuits(s.backend, co, perImage, ci) ? cachedChunk(n, th, tw, ci, co) : Math.max(1, Math.min(n, imagesPerChunk(th, tw, ci, co)));
   // dy padded to whole tiles where a size is odd (the extra outputs get a zero gradient).
   let dyEven = dy;
   if (ho !== 2 * th || wo !== 2 * tw) dyEven = paddedForTiles(s, dy, 0, 0, th - 1, tw - 1);
