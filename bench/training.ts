@@ -57,6 +57,13 @@ interface Workload {
   dispose: () => void;
 }
 
+/**
+ * Seconds of steps before measuring, the same for one worker and for data-parallel replicas:
+ * fresh replica threads start with a small wasm heap that grows over their first steps (first
+ * page touches are slow here), and 3 steps did not reach their steady rate.
+ */
+const WARMUP_SECONDS = 2;
+
 const DEFAULT_BATCH: Record<BenchModel, number> = { 'reference-cnn': 64, 'mobilenet-96': 32, dcgan: 64 };
 
 /** conv32-pool-conv64-pool-dense128-dense10 on 28x28x1 (the reference CNN). */
@@ -251,8 +258,8 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
         const batch = backend === 'cpu' ? (mode === 'train' ? 8 : 32) : (opts.batch ?? DEFAULT_BATCH[model]);
         const work = workload(model, batch, mode);
         try {
-          const warmup = backend === 'cpu' ? 0 : 3;
-          for (let i = 0; i < warmup; i++) work.step();
+          // Warm-up: at least 3 steps and WARMUP_SECONDS (heap growth, wasm tier-up), not on cpu.
+          if (backend !== 'cpu') for (let i = 0, t = performance.now(); i < 3 || performance.now() - t < WARMUP_SECONDS * 1000; i++) work.step();
           const cpu0 = process.cpuUsage();
           const t0 = performance.now();
           let steps = 0;
@@ -318,7 +325,7 @@ async function measureParallel(model: BenchModel, workers: number, batch: number
   });
   net.dispose();
   try {
-    for (let i = 0; i < 3; i++) await trainer.trainBatch(xs, ys, batch);
+    for (let i = 0, t = performance.now(); i < 3 || performance.now() - t < WARMUP_SECONDS * 1000; i++) await trainer.trainBatch(xs, ys, batch);
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     let steps = 0;
