@@ -253,10 +253,28 @@ describe('wasm training kernels match the cpu backend', () => {
       [[3, 4, 6], [3, 4, 2], true, false],
       [[3, 6, 4], [3, 5, 4], false, true],
       [[64, 300], [64, 10], true, false],
+      // the SIMD GEMM (4x8 tiles) with ragged rows and columns, transposes, batches, broadcast
+      [[30, 37], [37, 43], false, false],
+      [[37, 30], [37, 43], true, false],
+      [[30, 37], [43, 37], false, true],
+      [[37, 30], [43, 37], true, true],
+      [[3, 12, 20], [3, 20, 16], false, false],
+      [[64, 3136], [3136, 128], false, false],
     ];
     for (const [as, bs, ta, tb] of cases) {
       await expectSameGrads(`matMul a${as} b${bs} tA=${ta} tB=${tb}`, [as, bs], (a, b) => tf.matMul(a, b, ta, tb));
     }
+    // A broadcast batch (tfjs has no gradient for it): the forward product only.
+    const inputs = [
+      { shape: [3, 12, 20], data: values(720, 41) },
+      { shape: [1, 20, 16], data: values(320, 42) },
+    ];
+    const [w] = await on('wasm', inputs, (a, b) => [tf.matMul(a, b)]);
+    const [c] = await on('cpu', inputs, (a, b) => [tf.matMul(a, b)]);
+    let err = 0;
+    for (let i = 0; i < c.length; i++) err = Math.max(err, Math.abs(w[i] - c[i]));
+    expect(w.length).toBe(c.length);
+    expect(err).toBeLessThan(1e-4);
   });
 
   it('transpose: SIMD group swaps (ragged edges, batches, int32) and other permutations', async () => {
