@@ -365,6 +365,36 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
+  it('empty tensors (pooled below 1x1, zero examples, an empty inner dimension) give what cpu gives and leave the heap intact', async () => {
+    const cases: [string, () => tf.Tensor][] = [
+      ['maxPool to 0x0', () => tf.maxPool(tf.ones([1, 1, 1, 4]) as tf.Tensor4D, 2, 2, 'valid')],
+      ['avgPool to 0x0', () => tf.avgPool(tf.ones([1, 1, 1, 4]) as tf.Tensor4D, 2, 2, 'valid')],
+      ['maxPool gradient', () => tf.grad((x: tf.Tensor) => tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid').sum())(tf.ones([1, 1, 1, 4]))],
+      ['avgPool gradient', () => tf.grad((x: tf.Tensor) => tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid').sum())(tf.ones([1, 1, 1, 4]))],
+      ['matMul m = 0', () => tf.matMul(tf.ones([0, 5]), tf.ones([5, 3]))],
+      ['matMul k = 0', () => tf.matMul(tf.ones([4, 0]), tf.ones([0, 8]))],
+      ['conv of zero examples', () => tf.conv2d(tf.ones([0, 5, 5, 4]) as tf.Tensor4D, tf.ones([3, 3, 4, 4]) as tf.Tensor4D, 1, 'same')],
+      ['fused conv to 0x0', () => tf.fused.conv2d({ x: tf.ones([1, 2, 2, 4]) as tf.Tensor4D, filter: tf.ones([3, 3, 4, 4]) as tf.Tensor4D, strides: 1, pad: 'valid', bias: tf.ones([4]) })],
+    ];
+    for (const [label, f] of cases) {
+      await tf.setBackend('wasm');
+      const w = tf.tidy(() => {
+        const r = f();
+        return { shape: r.shape, data: Array.from(r.dataSync()) };
+      });
+      // Heap writes past an empty buffer show up in the next allocations and frees.
+      tf.dispose(Array.from({ length: 40 }, (_, i) => tf.ones([64 + 16 * i])));
+      const check = tf.tidy(() => tf.conv2d(tf.ones([2, 8, 8, 16]) as tf.Tensor4D, tf.ones([3, 3, 16, 16]) as tf.Tensor4D, 1, 'valid').sum().dataSync()[0]);
+      await tf.setBackend('cpu');
+      const c = tf.tidy(() => {
+        const r = f();
+        return { shape: r.shape, data: Array.from(r.dataSync()) };
+      });
+      expect(w, label).toEqual(c);
+      expect(check, `${label}: a later conv`).toBe(2 * 6 * 6 * 16 * 144);
+    }
+  });
+
   it('rejects NCHW data with a clear message and leaks nothing', async () => {
     await tf.setBackend('wasm');
     const backend = tf.backend() as unknown as { numDataIds(): number };

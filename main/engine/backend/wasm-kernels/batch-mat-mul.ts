@@ -13,9 +13,11 @@
  * (dX = dY·Wᵀ packs dYᵀ instead of Wᵀ; a dense layer's forward X·W with a large fresh W packs Xᵀ).
  * An operand already packed once (same buffer, e.g. weights at inference) is assumed cached and free.
  */
+import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { gemmAt, gemmSuits } from './gemm.ts';
-import { callKernel, heapAddress, type Scratch, type TensorInfo, view, withScratch } from './kernel-utils.ts';
+import { emptyProduct } from './empty-safe.ts';
+import { callKernel, heapAddress, isEmpty, type Scratch, type TensorInfo, view, withScratch } from './kernel-utils.ts';
 import { transpose } from './transpose.ts';
 
 const TRANSPOSE_COST = 1;
@@ -82,6 +84,17 @@ export function batchMatMul({
     return callKernel(backend, 'BatchMatMul', { a, b }, { ...attrs });
   const outerA = a.shape.slice(0, -2);
   const outerB = b.shape.slice(0, -2);
+  if (isEmpty(a) || isEmpty(b)) {
+    // XNNPACK rejects an empty inner dimension and leaves the output uninitialised.
+    const [aR, aC] = a.shape.slice(-2);
+    const [bR, bC] = b.shape.slice(-2);
+    const k = tA ? aR : aC;
+    if (k === (tB ? bC : bR)) {
+      const outer = tf.backend_util.assertAndGetBroadcastShape(outerA, outerB);
+      const empty = emptyProduct(backend, [...outer, tA ? aC : aR, tB ? bR : bC], k);
+      if (empty) return empty;
+    }
+  }
   const viaGemm = gemmProduct(backend, a, b, tA, tB);
   if (viaGemm) return viaGemm;
   if (prod(outerA) !== 1 || prod(outerB) !== 1) {

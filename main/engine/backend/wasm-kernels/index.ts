@@ -8,7 +8,8 @@
  *   BatchMatMul with transposes, Sum over leading axes (bias gradients), LeakyRelu (and its
  *   gradient), ReLU's gradient (one pass), Identity/Cast without copies.
  * - Correct: MaxPoolGrad and MaxPoolWithArgmax (stock start the max at FLT_MIN), forward convs
- *   with dimRoundingMode 'ceil'/'round' (stock leave the extra row uninitialised).
+ *   with dimRoundingMode 'ceil'/'round' (stock leave the extra row uninitialised), and empty
+ *   tensors in convolutions, pooling and products (stock XNNPACK writes past empty outputs).
  * - FusedAdam: Adam with one fused update per variable (exported optimizer).
  *
  * Built by composing stock XNNPACK kernels on TensorInfos, or loops over the wasm heap where
@@ -21,6 +22,7 @@ import { batchMatMul } from './batch-mat-mul.ts';
 import { conv2D, fusedConv2D, roundingSafeConv } from './conv-rounding.ts';
 import { conv2DBackpropFilter, conv2DBackpropInput } from './conv2d-grads.ts';
 import { depthwiseConv2dNativeBackpropFilter, depthwiseConv2dNativeBackpropInput } from './depthwise-grads.ts';
+import { emptySafeAvgPoolGrad, emptySafePool } from './empty-safe.ts';
 import { stockKernel } from './kernel-utils.ts';
 import { leakyRelu, leakyReluGrad } from './leaky-relu.ts';
 import { maxPoolGrad, maxPoolWithArgmax } from './max-pool-grad.ts';
@@ -41,6 +43,9 @@ const OURS: Record<string, AnyKernelFunc> = {
   DepthwiseConv2dNativeBackpropFilter: depthwiseConv2dNativeBackpropFilter,
   DepthwiseConv2dNativeBackpropInput: depthwiseConv2dNativeBackpropInput,
   MaxPoolGrad: maxPoolGrad,
+  MaxPool: emptySafePool('MaxPool'),
+  AvgPool: emptySafePool('AvgPool'),
+  AvgPoolGrad: emptySafeAvgPoolGrad,
   MaxPoolWithArgmax: maxPoolWithArgmax,
   BatchMatMul: batchMatMul,
   Sum: sum,
@@ -58,7 +63,7 @@ const OURS: Record<string, AnyKernelFunc> = {
 };
 
 /** Stock kernels our kernels call; captured before any replacement. */
-const USED_STOCK = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Transpose', 'Sum', 'BatchMatMul', 'Reshape', 'AvgPool', 'Identity', 'Cast', 'Step', 'Multiply'];
+const USED_STOCK = ['Conv2D', 'FusedConv2D', 'DepthwiseConv2dNative', 'FusedDepthwiseConv2D', 'Transpose', 'Sum', 'BatchMatMul', 'Reshape', 'AvgPool', 'MaxPool', 'AvgPoolGrad', 'Identity', 'Cast', 'Step', 'Multiply'];
 
 /**
  * Registers the wasm training kernels (idempotent). Call after `tf.setBackend('wasm')`; calling

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapF32, type Scratch, type TensorInfo, withScratch } from './kernel-utils.ts';
+import { heapF32, isEmpty, type Scratch, type TensorInfo, withScratch, zeroOutput } from './kernel-utils.ts';
 import { heapAddress, simdKernels } from './simd.ts';
 
 type Shape4 = [number, number, number, number];
@@ -25,6 +25,7 @@ export function maxPoolGrad({
   attrs: Record<string, unknown>;
 }): TensorInfo {
   const { dy, input, output } = inputs;
+  if (isEmpty(dy) || isEmpty(input)) return zeroOutput(backend, [...input.shape]);
   const info = tf.backend_util.computePool2DInfo(
     input.shape as Shape4,
     attrs.filterSize as number | [number, number],
