@@ -48,10 +48,10 @@ function cachedChunk(n: number, th: number, tw: number, ci: number, co: number):
  * Whether Winograd takes a 3x3 stride-1 conv of x [n,h,w,ci] with filter [3,3,ci,co] and the
  * given padding: as a convolution (forward, or the input gradient) or for its filter gradient.
  * The thresholds are where it won in training steps here (scratch A/B per shape, one process,
- * alternating): the convolution from 16 channels on (ci + co >= 48) with at least 64 tiles that
- * are mostly inside the output (3x3 or 5x5 outputs waste too much of a 2x2 tiling); the filter
- * gradient, which packs 4x more data than the direct path, from ci * co >= 2048 (32 -> 64 gained
- * 1.1-1.2x, 16 -> 32 lost 0.88x, 32 -> 32 was even).
+ * alternating): the convolution from 8 channels when its products run on the SIMD GEMM, else
+ * from 16 channels (ci + co >= 48) with at least 64 tiles mostly inside the output; the filter
+ * gradient, whose products are 4x larger than the direct path's, from ci * co >= 2048 (32 -> 64
+ * gained 1.1-1.2x, 16 -> 32 lost 0.88x, 32 -> 32 was even).
  */
 export function winogradApplies(s: Scratch, x: TensorInfo, filter: TensorInfo, pads: number[], use: 'conv' | 'filterGrad' = 'conv'): boolean {
   const [fh, fw, ci, co] = filter.shape;
@@ -62,9 +62,14 @@ export function winogradApplies(s: Scratch, x: TensorInfo, filter: TensorInfo, p
   if (ho < 1 || wo < 1) return false;
   const th = Math.ceil(ho / 2);
   const tw = Math.ceil(wo / 2);
+  // With its products on the SIMD GEMM (no packing) the convolution won at every size measured,
+  // from 8 -> 8 channels (1.06x) and 3x3 images (1.33x) up; with XNNPACK's products it needs more.
+  const onGemm = gemmSuits(s.backend, th * tw * Math.min(x.shape[0], cachedChunk(x.shape[0], th, tw, ci, co)), ci, co);
   const worth =
     use === 'conv'
-      ? ci >= 16 && co >= 16 && ci + co >= 48 && x.shape[0] * th * tw >= 64 && (ho * wo) / (4 * th * tw) >= 0.75
+      ? onGemm
+        ? ci >= 8 && co >= 8
+        : ci >= 16 && co >= 16 && ci + co >= 48 && x.shape[0] * th * tw >= 64 && (ho * wo) / (4 * th * tw) >= 0.75
       : ci * co >= 2048 && (ho * wo) / (4 * th * tw) >= 0.75;
   return worth && imagesPerChunk(th, tw, ci, co) >= 1 && simdKernels(s.backend) !== undefined;
 }
