@@ -97,6 +97,10 @@ describe('wasm training kernels match the cpu backend', () => {
     [[2, 9, 9, 1], [5, 5, 1, 8], 1, 'valid'],
     [[2, 9, 8, 4], [3, 3, 4, 8], 1, 'valid'],
     [[3, 28, 28, 1], [3, 3, 1, 32], 1, 'same'],
+    // ... and strided (stems): 3x3 and 5x5 / 7x7 filters, stride 2 and 3
+    [[2, 16, 16, 3], [3, 3, 3, 16], 2, 'same'],
+    [[2, 11, 11, 1], [5, 5, 1, 8], 2, 'same'],
+    [[2, 13, 12, 3], [7, 7, 3, 8], [2, 3], 'valid'],
     // channels % 4 == 0 (multiplier 1: the SIMD depthwise filter-gradient path)
     [[2, 9, 9, 8], [3, 3, 8, 4], 2, 'same'],
     [[2, 7, 7, 4], [3, 3, 4, 4], 1, 'same'],

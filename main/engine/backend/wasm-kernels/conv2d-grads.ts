@@ -82,11 +82,11 @@ export function convFilterGrad(
     return view(r, [1, 1, ci, co]);
   }
   const simd = !pointwise && ci <= 4 && co % 4 === 0 ? simdKernels(s.backend) : undefined;
-  if (simd && sh === 1 && sw === 1 && dh === 1 && dw === 1) {
-    // Few input channels, stride 1 (a first layer): one pass over dy with every tap's accumulator
-    // in L1, reading a zero-padded copy of x so no tap needs a bounds check.
-    const hp = ho + fh - 1;
-    const wp = wo + fw - 1;
+  if (simd && dh === 1 && dw === 1) {
+    // Few input channels (a first layer): one pass over dy with every tap's accumulator in L1,
+    // reading a zero-padded copy of x so no tap needs a bounds check.
+    const hp = (ho - 1) * sh + fh;
+    const wp = (wo - 1) * sw + fw;
     const xp = s.alloc([x.shape[0], hp, wp, ci]);
     const out = s.alloc([fh, fw, ci, co]);
     const dst = heapF32(s.backend, xp);
@@ -101,8 +101,12 @@ export function convFilterGrad(
         dst.set(src.subarray(from, from + cols), ((b * hp + i + pt) * wp + pl) * ci);
       }
     const [xpAt, dyAt, outAt] = [heapAddress(s.backend, xp), heapAddress(s.backend, dy), heapAddress(s.backend, out)];
-    if (fh === 3 && fw === 3) for (let c = 0; c < ci; c++) simd.taps3x3(xpAt, dyAt, outAt, x.shape[0], ho, wo, wp, ci, co * 4, c, 2 * wp * ci * 4);
-    else simd.tapsOuter(xpAt, dyAt, outAt, x.shape[0], ho, wo, wp, ci, co * 4, fh, fw, (fh - 1) * wp * ci * 4);
+    const pix = ci * 4;
+    const step = sw * pix;
+    const rowAdvance = (sh * wp - wo * sw) * pix;
+    const rowSkip = (hp - ho * sh) * wp * pix;
+    if (fh === 3 && fw === 3) for (let c = 0; c < ci; c++) simd.taps3x3(xpAt, dyAt, outAt, x.shape[0], ho, wo, wp, ci, co * 4, c, rowSkip, step, rowAdvance);
+    else simd.tapsOuter(xpAt, dyAt, outAt, x.shape[0], ho, wo, wp, ci, co * 4, fh, fw, rowSkip, step, rowAdvance);
     return s.keep(out);
   }
   if (simd) {

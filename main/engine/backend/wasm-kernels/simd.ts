@@ -45,7 +45,6 @@ const i32 = (n: number) => [0x41, ...sleb(n)];
 const add = [0x6a];
 const mul = [0x6c];
 const ltU = [0x49];
-const sub = [0x6b];
 const loop = [0x03, 0x40];
 const end = [0x0b];
 const brIf = (depth: number) => [0x0d, ...uleb(depth)];
@@ -530,17 +529,18 @@ function reluGrad(): Fn {
 }
 
 /**
- * tapsOuter(xp, dy, acc, n, ho, wo, wp, ci, coBytes, fh, fw, rowSkip): the whole filter gradient
- * of a stride-1, dilation-1 conv with few input channels, in one pass over dy: for every output
- * pixel and tap (i, j) and input channel c, acc[i, j, c, :] += xp[b, oh+i, ow+j, c] * dy[b, oh, ow, :].
- * xp is the input zero-padded so every tap is inside ([n, hp, wp, ci], hp = ho+fh-1,
- * wp = wo+fw-1); rowSkip = (fh-1)*wp*ci*4 bytes skips the extra rows between images. The
- * accumulator (fh*fw*ci*co floats) stays in L1 while dy streams through once.
- * Locals: b 12, oh 13, ow 14, i 15, j 16, c 17, k 18, xrow 19, xp2 20, dp 21, a 22, wpB 23, s 24 (v128).
+ * tapsOuter(xp, dy, acc, n, ho, wo, wp, ci, coBytes, fh, fw, rowSkip, step, rowAdvance): the whole
+ * filter gradient of a dilation-1 conv with few input channels, in one pass over dy: for every
+ * output pixel and tap (i, j) and input channel c,
+ * acc[i, j, c, :] += xp[b, oh*sh+i, ow*sw+j, c] * dy[b, oh, ow, :]. xp is the input zero-padded
+ * so every tap is inside ([n, hp, wp, ci], hp = (ho-1)*sh+fh, wp = (wo-1)*sw+fw); byte steps:
+ * step = sw*ci*4 per output pixel, rowAdvance = (sh*wp - wo*sw)*ci*4 after each output row,
+ * rowSkip = (hp - ho*sh)*wp*ci*4 after each image. The accumulator (fh*fw*ci*co floats) stays in
+ * L1 while dy streams through once.
  */
 function tapsOuter(): Fn {
-  const [XP, DY, ACC, N, HO, WO, WP, CI, COB, FH, FW, ROWSKIP] = Array.from({ length: 12 }, (_, i) => i);
-  const [B, OH, OW, I, J, C, K, XROW, XQ, DP, A, WPB, S] = [12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24];
+  const [XP, DY, ACC, N, HO, WO, WP, CI, COB, FH, FW, ROWSKIP, STEP, ROWADV] = Array.from({ length: 14 }, (_, i) => i);
+  const [B, OH, OW, I, J, C, K, XROW, XQ, DP, A, WPB, S] = [14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26];
   const code = [
     ...get(WP), ...get(CI), ...mul, ...i32(4), ...mul, ...set(WPB),
     ...get(XP), ...set(XROW), // top-left of the current output pixel's window
@@ -583,12 +583,12 @@ function tapsOuter(): Fn {
     ...get(I), ...get(FH), ...ltU, ...brIf(0),
     ...end,
     ...get(DP), ...get(COB), ...add, ...set(DP),
-    ...get(XROW), ...get(CI), ...i32(4), ...mul, ...add, ...set(XROW),
+    ...get(XROW), ...get(STEP), ...add, ...set(XROW),
     ...get(OW), ...i32(1), ...add, ...set(OW),
     ...get(OW), ...get(WO), ...ltU, ...brIf(0),
     ...end,
-    // next output row: skip the fw-1 padding columns
-    ...get(XROW), ...get(FW), ...i32(1), ...sub, ...get(CI), ...mul, ...i32(4), ...mul, ...add, ...set(XROW),
+    // next output row: past the row's remaining columns and the rows the stride skips
+    ...get(XROW), ...get(ROWADV), ...add, ...set(XROW),
     ...get(OH), ...i32(1), ...add, ...set(OH),
     ...get(OH), ...get(HO), ...ltU, ...brIf(0),
     ...end,
@@ -601,19 +601,18 @@ function tapsOuter(): Fn {
 }
 
 /**
- * taps3x3(xp, dy, acc, n, ho, wo, wp, ci, coBytes, c, rowSkip): like tapsOuter for a 3x3 filter
- * and one input channel c, with the nine taps' sums for one 4-channel slice of dy held in
- * registers across the whole pass (per pixel: one dy load and nine splat-multiply-adds, no
- * accumulator traffic); one pass per slice. Writes acc[t, c, slice] (acc is [3, 3, ci, co]).
- * Locals: k 11, b 12, oh 13, ow 14, xrow 15, dp 16, wpB 17, pix 18, off 19..27 (i32);
- * g 28, a 29..37 (v128).
+ * taps3x3(xp, dy, acc, n, ho, wo, wp, ci, coBytes, c, rowSkip, step, rowAdvance): like tapsOuter
+ * for a 3x3 filter and one input channel c, with the nine taps' sums for one 4-channel slice of
+ * dy held in registers across the whole pass (per pixel: one dy load and nine
+ * splat-multiply-adds, no accumulator traffic); one pass per slice. Writes acc[t, c, slice]
+ * (acc is [3, 3, ci, co]).
  */
 function taps3x3(): Fn {
-  const [XP, DY, ACC, N, HO, WO, WP, CI, COB, CH, ROWSKIP] = Array.from({ length: 11 }, (_, i) => i);
-  const [K, B, OH, OW, XROW, DP, WPB, PIX] = [11, 12, 13, 14, 15, 16, 17, 18];
-  const OFF = (t: number) => 19 + t;
-  const G = 28;
-  const A = (t: number) => 29 + t;
+  const [XP, DY, ACC, N, HO, WO, WP, CI, COB, CH, ROWSKIP, STEP, ROWADV] = Array.from({ length: 13 }, (_, i) => i);
+  const [K, B, OH, OW, XROW, DP, WPB, PIX] = [13, 14, 15, 16, 17, 18, 19, 20];
+  const OFF = (t: number) => 21 + t;
+  const G = 30;
+  const A = (t: number) => 31 + t;
   const zero = [...f32Const(0), ...f32x4Splat];
   const code: number[] = [
     ...get(CI), ...i32(4), ...mul, ...set(PIX),
@@ -644,11 +643,11 @@ function taps3x3(): Fn {
     ...loop,
     ...perPixel,
     ...get(DP), ...get(COB), ...add, ...set(DP),
-    ...get(XROW), ...get(PIX), ...add, ...set(XROW),
+    ...get(XROW), ...get(STEP), ...add, ...set(XROW),
     ...get(OW), ...i32(1), ...add, ...set(OW),
     ...get(OW), ...get(WO), ...ltU, ...brIf(0),
     ...end,
-    ...get(XROW), ...get(PIX), ...i32(2), ...mul, ...add, ...set(XROW), // the two padding columns
+    ...get(XROW), ...get(ROWADV), ...add, ...set(XROW), // to the next output row's window
     ...get(OH), ...i32(1), ...add, ...set(OH),
     ...get(OH), ...get(HO), ...ltU, ...brIf(0),
     ...end,
@@ -817,8 +816,8 @@ export interface SimdKernels {
   transpose4(src: number, dst: number, rows: number, cols: number, rows4: number, cols4: number, dstRowBytes: number): void;
   reluGrad(x: number, dy: number, out: number, bytes: number): void;
   gemm4x8(a: number, b: number, c: number, m4: number, n8: number, k: number, lda: number, ldb: number, ldc: number, accumulate: number): void;
-  taps3x3(xp: number, dy: number, acc: number, n: number, ho: number, wo: number, wp: number, ci: number, coBytes: number, c: number, rowSkip: number): void;
-  tapsOuter(xp: number, dy: number, acc: number, n: number, ho: number, wo: number, wp: number, ci: number, coBytes: number, fh: number, fw: number, rowSkip: number): void;
+  taps3x3(xp: number, dy: number, acc: number, n: number, ho: number, wo: number, wp: number, ci: number, coBytes: number, c: number, rowSkip: number, step: number, rowAdvance: number): void;
+  tapsOuter(xp: number, dy: number, acc: number, n: number, ho: number, wo: number, wp: number, ci: number, coBytes: number, fh: number, fw: number, rowSkip: number, step: number, rowAdvance: number): void;
   winogradGrad(dy: number, d: number, n: number, ho: number, wo: number, cBytes: number, th: number, tw: number, planeBytes: number): void;
 }
 
@@ -833,7 +832,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
     try {
       const binary = assemble(
         [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter(), winogradIn(), winogradOut(), transpose4(), winogradGrad(), reluGrad(), tapsOuter(), taps3x3(), gemm4x8()],
-        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), [...Array(24).fill(I32), F32], Array(7).fill(I32), Array(9).fill(I32), Array(4).fill(I32), Array(12).fill(I32), Array(11).fill(I32), Array(10).fill(I32)],
+        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), [...Array(24).fill(I32), F32], Array(7).fill(I32), Array(9).fill(I32), Array(4).fill(I32), Array(14).fill(I32), Array(13).fill(I32), Array(10).fill(I32)],
       );
       const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
       kernels = instance.exports as unknown as SimdKernels;
