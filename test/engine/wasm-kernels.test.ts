@@ -66,6 +66,28 @@ async function expectSameGrads(
   }
 }
 
+/**
+ * Σ over images and output pixels of term(input pixel, output pixel) for filter tap (i, j): the
+ * direct definition of a filter gradient, for checking kernels the cpu backend cannot (dilations).
+ */
+function tapSum(
+  g: { n: number; h: number; w: number; ho: number; wo: number; stride: number; d: number; pad: number },
+  i: number,
+  j: number,
+  term: (xPixel: number, dyPixel: number) => number,
+): number {
+  let sum = 0;
+  for (let b = 0; b < g.n; b++)
+    for (let oh = 0; oh < g.ho; oh++)
+      for (let ow = 0; ow < g.wo; ow++) {
+        const ih = oh * g.stride + i * g.d - g.pad;
+        const iw = ow * g.stride + j * g.d - g.pad;
+        if (ih < 0 || ih >= g.h || iw < 0 || iw >= g.w) continue;
+        sum += term((b * g.h + ih) * g.w + iw, (b * g.ho + oh) * g.wo + ow);
+      }
+  return sum;
+}
+
 beforeAll(async () => {
   await tf.setBackend('wasm');
   registerWasmTrainingKernels();
@@ -349,23 +371,52 @@ describe('wasm training kernels match the cpu backend', () => {
       });
       await tf.setBackend('cpu');
       // Direct sum: dW[i,j,k,q] = sum over n, output pixel of x(pixel + tap * dilation - pad)[k] * dy[k*m+q].
+      const geometry = { n, h, w, ho: h, wo: w, stride: 1, d, pad };
       let err = 0;
       for (let i = 0; i < f; i++)
         for (let j = 0; j < f; j++)
           for (let k = 0; k < c; k++)
             for (let q = 0; q < m; q++) {
-              let want = 0;
-              for (let b = 0; b < n; b++)
-                for (let oh = 0; oh < h; oh++)
-                  for (let ow = 0; ow < w; ow++) {
-                    const ih = oh + i * d - pad;
-                    const iw = ow + j * d - pad;
-                    if (ih < 0 || ih >= h || iw < 0 || iw >= w) continue;
-                    want += x[((b * h + ih) * w + iw) * c + k] * dy[((b * h + oh) * w + ow) * c * m + k * m + q];
-                  }
+              const want = tapSum(geometry, i, j, (xp, dp) => x[xp * c + k] * dy[dp * c * m + k * m + q]);
               err = Math.max(err, Math.abs(want - got[((i * f + j) * c + k) * m + q]));
             }
       expect(err, `channels ${c} multiplier ${m}`).toBeLessThan(1e-4);
+    }
+  });
+
+  it('conv2d filter gradient kernel with dilations (few input channels: the one-pass kernel; more: the generic paths)', async () => {
+    for (const [c, co, f, d, stride] of [
+      [1, 8, 3, 2, 1],
+      [3, 8, 5, 2, 1],
+      [2, 4, 3, 3, 1],
+      [6, 5, 3, 2, 1],
+    ]) {
+      const [n, h, w] = [2, 11, 10];
+      const pad = ((f - 1) * d) >> 1;
+      const ho = Math.floor((h + 2 * pad - (f - 1) * d - 1) / stride) + 1;
+      const wo = Math.floor((w + 2 * pad - (f - 1) * d - 1) / stride) + 1;
+      const x = values(n * h * w * c, 5);
+      const dy = values(n * ho * wo * co, 6);
+      await tf.setBackend('wasm');
+      const got = tf.tidy(() => {
+        const out = tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          { x: tf.tensor(x, [n, h, w, c]), dy: tf.tensor(dy, [n, ho, wo, co]) },
+          { strides: stride, dilations: d, pad, filterShape: [f, f, c, co] },
+        ) as tf.Tensor;
+        return out.dataSync() as Float32Array;
+      });
+      await tf.setBackend('cpu');
+      const geometry = { n, h, w, ho, wo, stride, d, pad };
+      let err = 0;
+      for (let i = 0; i < f; i++)
+        for (let j = 0; j < f; j++)
+          for (let k = 0; k < c; k++)
+            for (let q = 0; q < co; q++) {
+              const want = tapSum(geometry, i, j, (xp, dp) => x[xp * c + k] * dy[dp * co + q]);
+              err = Math.max(err, Math.abs(want - got[((i * f + j) * c + k) * co + q]));
+            }
+      expect(err, `${c} -> ${co}, ${f}x${f} dilation ${d}`).toBeLessThan(1e-4);
     }
   });
 

@@ -25,7 +25,7 @@ import {
   withScratch,
 } from './kernel-utils.ts';
 import { matmul } from './gemm.ts';
-import { heapAddress, simdKernels, tapRange } from './simd.ts';
+import { heapAddress, simdKernels } from './simd.ts';
 import { transpose, transposeAt } from './transpose.ts';
 import { winogradApplies, winogradConv, winogradFilterGrad, winogradOptions } from './winograd.ts';
 
@@ -82,11 +82,11 @@ export function convFilterGrad(
     return view(r, [1, 1, ci, co]);
   }
   const simd = !pointwise && ci <= 4 && co % 4 === 0 ? simdKernels(s.backend) : undefined;
-  if (simd && dh === 1 && dw === 1) {
+  if (simd) {
     // Few input channels (a first layer): one pass over dy with every tap's accumulator in L1,
     // reading a zero-padded copy of x so no tap needs a bounds check.
-    const hp = (ho - 1) * sh + fh;
-    const wp = (wo - 1) * sw + fw;
+    const hp = (ho - 1) * sh + (fh - 1) * dh + 1;
+    const wp = (wo - 1) * sw + (fw - 1) * dw + 1;
     const xp = s.alloc([x.shape[0], hp, wp, ci]);
     const out = s.alloc([fh, fw, ci, co]);
     const dst = heapF32(s.backend, xp);
@@ -105,25 +105,9 @@ export function convFilterGrad(
     const step = sw * pix;
     const rowAdvance = (sh * wp - wo * sw) * pix;
     const rowSkip = (hp - ho * sh) * wp * pix;
-    if (fh === 3 && fw === 3) for (let c = 0; c < ci; c++) simd.taps3x3(xpAt, dyAt, outAt, x.shape[0], ho, wo, wp, ci, co * 4, c, rowSkip, step, rowAdvance);
-    else simd.tapsOuter(xpAt, dyAt, outAt, x.shape[0], ho, wo, wp, ci, co * 4, fh, fw, rowSkip, step, rowAdvance);
-    return s.keep(out);
-  }
-  if (simd) {
-    // Few input channels, strided: per tap, one SIMD pass of x-scalar times dy-row updates.
-    const out = s.alloc([fh, fw, ci, co]);
-    heapF32(s.backend, out).fill(0);
-    const base = heapAddress(s.backend, out);
-    for (let i = 0; i < fh; i++)
-      for (let j = 0; j < fw; j++) {
-        const offH = i * dh - pt;
-        const offW = j * dw - pl;
-        const [oh0, oh1] = tapRange(offH, sh, h, ho);
-        const [ow0, ow1] = tapRange(offW, sw, w, wo);
-        if (oh1 <= oh0 || ow1 <= ow0) continue;
-        const acc = base + (i * fw + j) * ci * co * 4;
-        simd.tapOuter(heapAddress(s.backend, x), heapAddress(s.backend, dy), acc, x.shape[0], h, w, ci, co * 4, ho, wo, sh, sw, offH, offW, oh0, oh1, ow0, ow1);
-      }
+    if (fh === 3 && fw === 3 && dh === 1 && dw === 1)
+      for (let c = 0; c < ci; c++) simd.taps3x3(xpAt, dyAt, outAt, x.shape[0], ho, wo, wp, ci, co * 4, c, rowSkip, step, rowAdvance);
+    else simd.tapsOuter(xpAt, dyAt, outAt, x.shape[0], ho, wo, dh * wp * pix, ci, co * 4, fh, fw, rowSkip, step, rowAdvance, dw * pix);
     return s.keep(out);
   }
   if (pointwise || ci * fh * fw < co) return s.keep(im2colFilterGrad(s, x, dy, info));

@@ -6,22 +6,14 @@
  * sum is empty) and hand every other call to the stock kernel. Empty tensors arise from a model
  * that pools a small image below 1x1, or a batch of zero examples.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { callKernel, isEmpty, type KernelArgs, type Shape4, type TensorInfo, zeroOutput } from './kernel-utils.ts';
+import { callKernel, isEmpty, type KernelArgs, poolInfo, type TensorInfo, zeroOutput } from './kernel-utils.ts';
 
 /** MaxPool / AvgPool: the stock kernel unless the output is empty. */
 export function emptySafePool(name: 'MaxPool' | 'AvgPool') {
   return function pool({ inputs, backend, attrs }: KernelArgs): TensorInfo {
     const { x } = inputs;
-    const info = tf.backend_util.computePool2DInfo(
-      x.shape as Shape4,
-      attrs.filterSize as number | [number, number],
-      attrs.strides as number | [number, number],
-      1,
-      attrs.pad as 'valid' | 'same' | number,
-      attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-    );
+    const info = poolInfo(x.shape, attrs);
     if (isEmpty(x) || info.outShape.some((d) => d === 0)) return backend.makeOutput(info.outShape, x.dtype) as TensorInfo;
     return callKernel(backend, name, inputs, attrs);
   };

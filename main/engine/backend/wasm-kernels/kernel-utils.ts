@@ -204,6 +204,18 @@ export function dilateAndPad(
   return out;
 }
 
+/** Pooling geometry from a pool kernel's attrs (filterSize, strides, pad, dimRoundingMode), NHWC. */
+export function poolInfo(xShape: readonly number[], attrs: Attrs): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computePool2DInfo(
+    xShape as Shape4,
+    attrs.filterSize as number | [number, number],
+    attrs.strides as number | [number, number],
+    1,
+    attrs.pad as 'valid' | 'same' | number,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+  );
+}
+
 /**
  * Conv geometry from a conv kernel's attrs (strides, dilations, pad, dimRoundingMode), NHWC.
  * One place, so the forward fixes and both gradient kernels agree on padding and rounding.

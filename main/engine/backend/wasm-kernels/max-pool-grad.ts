@@ -5,12 +5,9 @@
  * gradient to the first maximum of its window in row-major order. Channels are the inner loop,
  * so the scan is contiguous; it runs directly on the wasm heap.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapF32, isEmpty, type Scratch, type TensorInfo, withScratch, zeroOutput } from './kernel-utils.ts';
+import { heapF32, isEmpty, poolInfo, type Scratch, type TensorInfo, withScratch, zeroOutput } from './kernel-utils.ts';
 import { heapAddress, simdKernels } from './simd.ts';
-
-type Shape4 = [number, number, number, number];
 
 let bestValue = new Float32Array(64);
 let bestIndex = new Int32Array(64);
@@ -26,14 +23,7 @@ export function maxPoolGrad({
 }): TensorInfo {
   const { dy, input, output } = inputs;
   if (isEmpty(dy) || isEmpty(input)) return zeroOutput(backend, [...input.shape]);
-  const info = tf.backend_util.computePool2DInfo(
-    input.shape as Shape4,
-    attrs.filterSize as number | [number, number],
-    attrs.strides as number | [number, number],
-    1,
-    attrs.pad as 'valid' | 'same' | number,
-    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
-  );
+  const info = poolInfo(input.shape, attrs);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const pt = info.padInfo.top;
@@ -195,13 +185,7 @@ export function maxPoolWithArgmax({
   attrs: Record<string, unknown>;
 }): TensorInfo[] {
   const { x } = inputs;
-  const info = tf.backend_util.computePool2DInfo(
-    x.shape as Shape4,
-    attrs.filterSize as number | [number, number],
-    attrs.strides as number | [number, number],
-    1,
-    attrs.pad as 'valid' | 'same' | number,
-  );
+  const info = poolInfo(x.shape, { ...attrs, dimRoundingMode: undefined });
   const withBatch = Boolean(attrs.includeBatchInIndex);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: ho, outWidth: wo } = info;
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;

@@ -172,63 +172,6 @@ const F32 = 0x7d;
 const f32Load = [0x2a, 0x02, 0x00];
 
 /**
- * tapOuter(x, dy, acc, n, h, w, ci, coBytes, ho, wo, sh, sw, offH, offW, oh0, oh1, ow0, ow1):
- * acc[c, :] += sum over batch and output pixels of x[b, oh*sh + offH, ow*sw + offW, c] *
- * dy[b, oh, ow, :] — one tap of a conv filter gradient for few input channels (the first layer
- * of an image model). Locals: b 18, oh 19, ow 20, k 21, xp 22, dp 23, c 24, row 25, s 26 (v128).
- */
-function tapOuter(): Fn {
-  const [X, DY, ACC, N, H, W, CI, COB, HO, WO, SH, SW, OFFH, OFFW, OH0, OH1, OW0, OW1] = Array.from({ length: 18 }, (_, i) => i);
-  const [B, OH, OW, K, XP, DP, C, ROW, S] = [18, 19, 20, 21, 22, 23, 24, 25, 26];
-  const code = [
-    ...i32(0), ...set(B),
-    ...loop,
-    ...get(OH0), ...set(OH),
-    ...loop,
-    ...get(OW0), ...set(OW),
-    ...loop,
-    // xp = x + ((b*h + oh*sh + offH) * w + ow*sw + offW) * ci * 4
-    ...get(X),
-    ...get(B), ...get(H), ...mul, ...get(OH), ...get(SH), ...mul, ...add, ...get(OFFH), ...add,
-    ...get(W), ...mul, ...get(OW), ...get(SW), ...mul, ...add, ...get(OFFW), ...add,
-    ...get(CI), ...mul, ...i32(4), ...mul, ...add, ...set(XP),
-    // dp = dy + ((b*ho + oh) * wo + ow) * coBytes
-    ...get(DY),
-    ...get(B), ...get(HO), ...mul, ...get(OH), ...add, ...get(WO), ...mul, ...get(OW), ...add,
-    ...get(COB), ...mul, ...add, ...set(DP),
-    ...i32(0), ...set(C),
-    ...get(ACC), ...set(ROW),
-    ...loop,
-    ...get(XP), ...get(C), ...i32(4), ...mul, ...add, ...f32Load, ...f32x4Splat, ...set(S),
-    ...i32(0), ...set(K),
-    ...loop,
-    ...get(ROW), ...get(K), ...add,
-    ...get(ROW), ...get(K), ...add, ...load,
-    ...get(S),
-    ...get(DP), ...get(K), ...add, ...load,
-    ...f32x4Mul, ...f32x4Add,
-    ...store,
-    ...get(K), ...i32(16), ...add, ...set(K),
-    ...get(K), ...get(COB), ...ltU, ...brIf(0),
-    ...end,
-    ...get(ROW), ...get(COB), ...add, ...set(ROW),
-    ...get(C), ...i32(1), ...add, ...set(C),
-    ...get(C), ...get(CI), ...ltU, ...brIf(0),
-    ...end,
-    ...get(OW), ...i32(1), ...add, ...set(OW),
-    ...get(OW), ...get(OW1), ...ltU, ...brIf(0),
-    ...end,
-    ...get(OH), ...i32(1), ...add, ...set(OH),
-    ...get(OH), ...get(OH1), ...ltU, ...brIf(0),
-    ...end,
-    ...get(B), ...i32(1), ...add, ...set(B),
-    ...get(B), ...get(N), ...ltU, ...brIf(0),
-    ...end,
-  ];
-  return { name: 'tapOuter', locals: [[8, I32], [1, V128]], code };
-}
-
-/**
  * tapCorrelate(x, dy, acc, n, h, w, cBytes, ho, wo, sh, sw, offH, offW, oh0, oh1, ow0, ow1):
  * acc[c] += sum over batch b and output pixels (oh in [oh0,oh1), ow in [ow0,ow1)) of
  * x[b, oh*sh + offH, ow*sw + offW, c] * dy[b, oh, ow, c] — one tap of a depthwise filter
@@ -529,20 +472,20 @@ function reluGrad(): Fn {
 }
 
 /**
- * tapsOuter(xp, dy, acc, n, ho, wo, wp, ci, coBytes, fh, fw, rowSkip, step, rowAdvance): the whole
- * filter gradient of a dilation-1 conv with few input channels, in one pass over dy: for every
- * output pixel and tap (i, j) and input channel c,
- * acc[i, j, c, :] += xp[b, oh*sh+i, ow*sw+j, c] * dy[b, oh, ow, :]. xp is the input zero-padded
- * so every tap is inside ([n, hp, wp, ci], hp = (ho-1)*sh+fh, wp = (wo-1)*sw+fw); byte steps:
- * step = sw*ci*4 per output pixel, rowAdvance = (sh*wp - wo*sw)*ci*4 after each output row,
- * rowSkip = (hp - ho*sh)*wp*ci*4 after each image. The accumulator (fh*fw*ci*co floats) stays in
- * L1 while dy streams through once.
+ * tapsOuter(xp, dy, acc, n, ho, wo, tapRowBytes, ci, coBytes, fh, fw, rowSkip, step, rowAdvance,
+ * tapColBytes): the whole filter gradient of a conv with few input channels, in one pass over dy:
+ * for every output pixel, tap (i, j) and input channel c,
+ * acc[i, j, c, :] += xp[b, oh*sh + i*dh, ow*sw + j*dw, c] * dy[b, oh, ow, :]. xp is the input
+ * zero-padded so every tap is inside ([n, hp, wp, ci], hp = (ho-1)*sh + (fh-1)*dh + 1, likewise
+ * wp); byte steps: tapRowBytes = dh*wp*ci*4 and tapColBytes = dw*ci*4 between taps, step =
+ * sw*ci*4 per output pixel, rowAdvance = (sh*wp - wo*sw)*ci*4 after each output row, rowSkip =
+ * (hp - ho*sh)*wp*ci*4 after each image. The accumulator (fh*fw*ci*co floats) stays in L1 while
+ * dy streams through once.
  */
 function tapsOuter(): Fn {
-  const [XP, DY, ACC, N, HO, WO, WP, CI, COB, FH, FW, ROWSKIP, STEP, ROWADV] = Array.from({ length: 14 }, (_, i) => i);
-  const [B, OH, OW, I, J, C, K, XROW, XQ, DP, A, WPB, S] = [14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26];
+  const [XP, DY, ACC, N, HO, WO, TAPROW, CI, COB, FH, FW, ROWSKIP, STEP, ROWADV, TAPCOL] = Array.from({ length: 15 }, (_, i) => i);
+  const [B, OH, OW, I, J, C, K, XROW, XQ, DP, A, S] = [15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26];
   const code = [
-    ...get(WP), ...get(CI), ...mul, ...i32(4), ...mul, ...set(WPB),
     ...get(XP), ...set(XROW), // top-left of the current output pixel's window
     ...get(DY), ...set(DP),
     ...i32(0), ...set(B),
@@ -556,8 +499,8 @@ function tapsOuter(): Fn {
     ...loop,
     ...i32(0), ...set(J),
     ...loop,
-    // xq = xrow + i*wpB + j*ci*4
-    ...get(XROW), ...get(I), ...get(WPB), ...mul, ...add, ...get(J), ...get(CI), ...mul, ...i32(4), ...mul, ...add, ...set(XQ),
+    // xq = xrow + i*tapRowBytes + j*tapColBytes
+    ...get(XROW), ...get(I), ...get(TAPROW), ...mul, ...add, ...get(J), ...get(TAPCOL), ...mul, ...add, ...set(XQ),
     ...i32(0), ...set(C),
     ...loop,
     ...get(XQ), ...get(C), ...i32(4), ...mul, ...add, ...f32Load, ...f32x4Splat, ...set(S),
@@ -597,7 +540,7 @@ function tapsOuter(): Fn {
     ...get(B), ...get(N), ...ltU, ...brIf(0),
     ...end,
   ];
-  return { name: 'tapsOuter', locals: [[12, I32], [1, V128]], code };
+  return { name: 'tapsOuter', locals: [[11, I32], [1, V128]], code };
 }
 
 /**
@@ -806,10 +749,6 @@ export interface SimdKernels {
     x: number, dy: number, acc: number, n: number, h: number, w: number, cBytes: number, ho: number, wo: number,
     sh: number, sw: number, offH: number, offW: number, oh0: number, oh1: number, ow0: number, ow1: number,
   ): void;
-  tapOuter(
-    x: number, dy: number, acc: number, n: number, h: number, w: number, ci: number, coBytes: number, ho: number, wo: number,
-    sh: number, sw: number, offH: number, offW: number, oh0: number, oh1: number, ow0: number, ow1: number,
-  ): void;
   adam(x: number, g: number, m: number, v: number, out: number, bytes: number, lr: number, b1: number, b2: number, eps: number, k1: number, k2: number): void;
   winogradIn(xp: number, v: number, n: number, hp: number, wp: number, cBytes: number, th: number, tw: number, planeBytes: number): void;
   winogradOut(...args: number[]): void;
@@ -817,7 +756,10 @@ export interface SimdKernels {
   reluGrad(x: number, dy: number, out: number, bytes: number): void;
   gemm4x8(a: number, b: number, c: number, m4: number, n8: number, k: number, lda: number, ldb: number, ldc: number, accumulate: number): void;
   taps3x3(xp: number, dy: number, acc: number, n: number, ho: number, wo: number, wp: number, ci: number, coBytes: number, c: number, rowSkip: number, step: number, rowAdvance: number): void;
-  tapsOuter(xp: number, dy: number, acc: number, n: number, ho: number, wo: number, wp: number, ci: number, coBytes: number, fh: number, fw: number, rowSkip: number, step: number, rowAdvance: number): void;
+  tapsOuter(
+    xp: number, dy: number, acc: number, n: number, ho: number, wo: number, tapRowBytes: number, ci: number, coBytes: number,
+    fh: number, fw: number, rowSkip: number, step: number, rowAdvance: number, tapColBytes: number,
+  ): void;
   winogradGrad(dy: number, d: number, n: number, ho: number, wo: number, cBytes: number, th: number, tw: number, planeBytes: number): void;
 }
 
@@ -831,8 +773,8 @@ export function simdKernels(backend: BackendWasm): SimdKernels | undefined {
   if (kernels === undefined) {
     try {
       const binary = assemble(
-        [maxPoolGrad2x2(), adam(), tapCorrelate(), tapOuter(), winogradIn(), winogradOut(), transpose4(), winogradGrad(), reluGrad(), tapsOuter(), taps3x3(), gemm4x8()],
-        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(18).fill(I32), Array(9).fill(I32), [...Array(24).fill(I32), F32], Array(7).fill(I32), Array(9).fill(I32), Array(4).fill(I32), Array(14).fill(I32), Array(13).fill(I32), Array(10).fill(I32)],
+        [maxPoolGrad2x2(), adam(), tapCorrelate(), winogradIn(), winogradOut(), transpose4(), winogradGrad(), reluGrad(), tapsOuter(), taps3x3(), gemm4x8()],
+        [Array(7).fill(I32), [...Array(6).fill(I32), ...Array(6).fill(F32)], Array(17).fill(I32), Array(9).fill(I32), [...Array(24).fill(I32), F32], Array(7).fill(I32), Array(9).fill(I32), Array(4).fill(I32), Array(15).fill(I32), Array(13).fill(I32), Array(10).fill(I32)],
       );
       const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
       kernels = instance.exports as unknown as SimdKernels;
