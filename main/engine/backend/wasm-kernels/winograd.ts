@@ -1,18 +1,19 @@
 /**
- * 3x3 stride-1 convolution by Winograd's F(2x2, 3x3) for the wasm backend: 16 multiplies per
- * 2x2 output tile and channel pair instead of 36, so the XNNPACK products do 2.25x less work
- * than the direct convolution. It runs the forward Conv2D of a 3x3 hidden layer and the input
- * gradient of one (a 3x3 stride-1 convolution of dy with the reversed filter), the two largest
- * costs of training a small CNN after the filter gradient.
+ * 3x3 stride-1 convolutions by Winograd's F(2x2, 3x3) for the wasm backend: 16 multiplies per
+ * 2x2 output tile and channel pair instead of 36. It runs the forward Conv2D (and FusedConv2D
+ * with a linear or ReLU activation), the input gradient (a 3x3 stride-1 convolution of dy with
+ * the reversed filter) and the filter gradient (the adjoint of the forward transform) of a 3x3
+ * hidden layer: the largest costs of training a small CNN.
  *
  *   U = G g Gᵀ (filter, JS: tiny)          [16, ci, co]
  *   V = Bᵀ d B (input tiles, SIMD)         [16, T, ci]   T = n * ceil(ho/2) * ceil(wo/2)
- *   M_xi = V_xi · U_xi (16 XNNPACK products) [T, co] each
- *   Y = Aᵀ M A (SIMD)                      [n, ho, wo, co]
+ *   M_xi = V_xi · U_xi (16 products)       [T, co] each
+ *   Y = Aᵀ M A (+ bias, ReLU) (SIMD)       [n, ho, wo, co]
  *
- * Products are formed in place on slices of V and U (borrowed tensors), so nothing is copied
- * between the stages. Rounding differs from the direct convolution by a few ulps of the
- * operands' scale (the transforms only add, subtract and halve).
+ * The products run on the SIMD GEMM (gemm.ts) in place on slices of V and U where the shapes
+ * suit it, else on XNNPACK through borrowed tensors; chunks of images keep the temporaries in
+ * cache. Rounding differs from the direct convolution by a few ulps of the operands' scale (the
+ * transforms only add, subtract and halve).
  */
 import { heapAddress, heapF32, type Scratch, type TensorInfo } from './kernel-utils.ts';
 import { gemmAt, gemmSuits } from './gemm.ts';
@@ -64,7 +65,7 @@ export function winogradApplies(s: Scratch, x: TensorInfo, filter: TensorInfo, p
   const tw = Math.ceil(wo / 2);
   // With its products on the SIMD GEMM (no packing) the convolution won at every size measured,
   // from 8 -> 8 channels (1.06x) and 3x3 images (1.33x) up; with XNNPACK's products it needs more.
-  const onGemm = gemmSuits(s.backend, th * tw * Math.min(x.shape[0], cachedChunk(x.shape[0], th, tw, ci, co)), ci, co);
+  const onGemm = gemmSuits(s.backend, th * tw * cachedChunk(x.shape[0], th, tw, ci, co), ci, co);
   const worth =
     use === 'conv'
       ? onGemm
@@ -163,11 +164,12 @@ export function winogradConv(
   if (ho <= 0 || wo <= 0) throw new Error(`wasm Winograd conv: empty output (${ho}x${wo})`);
   const th = Math.ceil(ho / 2);
   const tw = Math.ceil(wo / 2);
-  const viaGemm = gemmSuits(s.backend, Math.min(n, 1) * th * tw, ci, co);
-  const per = viaGemm ? cachedChunk(n, th, tw, ci, co) : Math.max(1, Math.min(n, imagesPerChunk(th, tw, ci, co)));
+  const cached = cachedChunk(n, th, tw, ci, co);
+  const per = gemmSuits(s.backend, cached * th * tw, ci, co) ? cached : Math.max(1, Math.min(n, imagesPerChunk(th, tw, ci, co)));
   const u = transformFilter(s, filter);
-  // The same right-hand tensors for every chunk: XNNPACK packs each U slice once.
-  const uSlices = Array.from({ length: 16 }, (_, xi) => s.borrow(u, xi * ci * co, [ci, co]));
+  // Without the SIMD GEMM: the same right-hand tensors for every chunk, so XNNPACK packs each U
+  // slice once.
+  let uSlices: TensorInfo[] | undefined;
   let bias = epilogue.bias;
   if (!bias) {
     bias = s.alloc([co]);
@@ -193,6 +195,7 @@ export function winogradConv(
       s.free(m);
       continue;
     }
+    uSlices ??= Array.from({ length: 16 }, (_, xi) => s.borrow(u, xi * ci * co, [ci, co]));
     const products = uSlices.map((b, xi) => s.call('BatchMatMul', { a: s.borrow(v, xi * tiles * ci, [tiles, ci]), b }, plain));
     s.free(v);
     simd.winogradOut(...products.map((p) => heapAddress(s.backend, p)), at, nb, ho, wo, co * 4, th, tw, biasAt, lo);
@@ -205,8 +208,9 @@ export function winogradConv(
  * Filter gradient [3,3,ci,co] of a stride-1 3x3 convolution of x [n,h,w,ci] whose output
  * gradient is dy [n,ho,wo,co], with the forward's top/left padding. The adjoint of the forward
  * transform: dW = Gᵀ [Σ_tiles (A dY Aᵀ) ⊙ (Bᵀ d B)] G, where the sum over tiles (and the outer
- * product over channels) is one XNNPACK product per Winograd element: Dᵀ [co, T] · V [T, ci],
- * packing V (the smaller operand). 205 instead of 461 MFLOP on the reference CNN's conv2.
+ * product over channels) is one product per Winograd element, Dᵀ [co, T] · V [T, ci], on the
+ * SIMD GEMM accumulating over chunks of images (or XNNPACK, summed in JS). 205 instead of 461
+ * MFLOP on the reference CNN's conv2.
  */
 export function winogradFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, top: number, left: number): TensorInfo {
   const simd = simdKernels(s.backend)!;
@@ -216,7 +220,8 @@ export function winogradFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, to
   const th = Math.ceil(ho / 2);
   const tw = Math.ceil(wo / 2);
   const perImage = th * tw;
-  const per = gemmSuits(s.backend, co, perImage, ci) ? cachedChunk(n, th, tw, ci, co) : Math.max(1, Math.min(n, imagesPerChunk(th, tw, ci, co)));
+  const cached = cachedChunk(n, th, tw, ci, co);
+  const per = gemmSuits(s.backend, co, cached * perImage, ci) ? cached : Math.max(1, Math.min(n, imagesPerChunk(th, tw, ci, co)));
   // dy padded to whole tiles where a size is odd (the extra outputs get a zero gradient).
   let dyEven = dy;
   if (ho !== 2 * th || wo !== 2 * tw) dyEven = paddedForTiles(s, dy, 0, 0, th - 1, tw - 1);
@@ -224,9 +229,9 @@ export function winogradFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, to
   const plain = { transposeA: false, transposeB: false };
   // Σ over chunks of the 16 products Dᵀ·V ([co, ci] each): on the heap when the SIMD product
   // suits every chunk's shape, else in JS arrays.
-  const sums = Array.from({ length: 16 }, () => new Float32Array(co * ci));
-  const onHeap = gemmSuits(s.backend, co, per * perImage, ci) && gemmSuits(s.backend, co, ((n - 1) % per) + 1, ci);
+  const onHeap = gemmSuits(s.backend, co, per * perImage, ci) && gemmSuits(s.backend, co, (((n - 1) % per) + 1) * perImage, ci);
   const sumsBuf = onHeap ? s.alloc([16, co, ci]) : undefined;
+  const sums = onHeap ? [] : Array.from({ length: 16 }, () => new Float32Array(co * ci));
   const chunk = s.alloc([16, perImage, co]);
   for (let b0 = 0; b0 < n; b0 += per) {
     const nb = Math.min(per, n - b0);
@@ -267,7 +272,7 @@ export function winogradFilterGrad(s: Scratch, x: TensorInfo, dy: TensorInfo, to
   // Views of the heap only after the last allocation (a growing heap detaches older views).
   const dst = heapF32(s.backend, out);
   const heapSums = sumsBuf ? heapF32(s.backend, sumsBuf) : undefined;
-  const m = heapSums ? sums.map((_, xi) => heapSums.subarray(xi * co * ci, (xi + 1) * co * ci)) : sums;
+  const m = heapSums ? Array.from({ length: 16 }, (_, xi) => heapSums.subarray(xi * co * ci, (xi + 1) * co * ci)) : sums;
   const q = ci * co;
   const t = new Float32Array(12);
   for (let k = 0; k < co; k++)
