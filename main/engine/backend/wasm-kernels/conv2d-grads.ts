@@ -1,12 +1,14 @@
 /**
- * Conv2D gradients for the wasm backend, built from the stock XNNPACK Conv2D kernel.
+ * Conv2D gradients for the wasm backend.
  *
- * - Filter gradient: a convolution of the transposed input ([Ci,H,W,N], "batch" = input channel,
- *   "channels" = batch) with the transposed output gradient as filter ([Ho,Wo,N,Co]), dilated by
- *   the forward stride. One XNNPACK call does the whole reduction over batch and pixels.
- * - Input gradient: a stride-1 convolution of the output gradient (zero-dilated by the forward
- *   stride when it is > 1) with the spatially reversed, in/out-swapped filter. This kernel is also
- *   the forward pass of conv2dTranspose.
+ * - Filter gradient, by shape: a 1x1 conv is one product xᵀ·dy; few input channels (a first
+ *   layer) one SIMD pass over dy; 3x3 stride 1 with enough channels Winograd (winograd.ts);
+ *   other stride-1 "same" convs a shifted-plane patch matrix times dy; few taps an im2col
+ *   product; the rest a convolution of the transposed input with the transposed output
+ *   gradient as filter, dilated by the forward stride. Products run on the SIMD GEMM.
+ * - Input gradient: a stride-1 convolution of the output gradient with the spatially reversed,
+ *   in/out-swapped filter (Winograd for 3x3), or for strides > 1 one such convolution per output
+ *   phase (sub-pixel). This kernel is also the forward pass of conv2dTranspose.
  */
 import * as tf from '@tensorflow/tfjs';
 import {

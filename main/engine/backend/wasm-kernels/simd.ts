@@ -1,9 +1,10 @@
 /**
  * Hand-assembled WebAssembly SIMD loops that run directly on the tfjs wasm heap (the module
- * imports the backend's own WebAssembly.Memory), for element-wise work where plain JS loops are
- * ~10x slower than SIMD and no stock kernel fits. No toolchain is needed: the bytes are emitted
- * below. If this engine cannot compile SIMD, `simdKernels` returns undefined and callers keep
- * their JS loops.
+ * imports the backend's own WebAssembly.Memory): element-wise passes, Winograd transforms,
+ * transposes, first-layer filter gradients and a register-tiled GEMM, where plain JS loops are
+ * ~10x slower and no stock kernel fits (or the stock one repacks its operands). No toolchain is
+ * needed: the bytes are emitted below. If this engine cannot compile SIMD, `simdKernels` returns
+ * undefined and callers keep their other paths.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
