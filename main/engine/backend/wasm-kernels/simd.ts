@@ -49,6 +49,8 @@ const ltU = [0x49];
 const loop = [0x03, 0x40];
 const end = [0x0b];
 const brIf = (depth: number) => [0x0d, ...uleb(depth)];
+/** The end of a counted loop: v += step; repeat while v < limit (unsigned); close the block. */
+const next = (v: number, step: number, limit: number) => [...get(v), ...i32(step), ...add, ...set(v), ...get(v), ...get(limit), ...ltU, ...brIf(0), ...end];
 const simd = (op: number) => [0xfd, ...uleb(op)];
 const load = [...simd(0x00), 0x00, 0x00]; // v128.load align=1 offset=0
 const store = [...simd(0x0b), 0x00, 0x00];
@@ -110,18 +112,12 @@ function maxPoolGrad2x2(): Fn {
     ...position([...get(CB), ...add], false, false),
     ...position([...get(RB), ...add], false, false),
     ...position([...get(RB), ...add, ...get(CB), ...add], false, true),
-    ...get(K), ...i32(16), ...add, ...set(K),
-    ...get(K), ...get(CB), ...ltU, ...brIf(0),
-    ...end,
+    ...next(K, 16, CB),
     ...get(O), ...get(CB), ...add, ...set(O),
     ...get(P), ...get(CB), ...i32(2), ...mul, ...add, ...set(P),
-    ...get(OW), ...i32(1), ...add, ...set(OW),
-    ...get(OW), ...get(WO), ...ltU, ...brIf(0),
-    ...end,
+    ...next(OW, 1, WO),
     ...get(P), ...get(RB), ...add, ...set(P),
-    ...get(R), ...i32(1), ...add, ...set(R),
-    ...get(R), ...get(ROWS), ...ltU, ...brIf(0),
-    ...end,
+    ...next(R, 1, ROWS),
   ];
   return { name: 'maxPoolGrad2x2', locals: [[6, I32], [4, V128]], code };
 }
@@ -162,9 +158,7 @@ function adam(): Fn {
     ...f32x4Div,
     ...f32x4Sub,
     ...store,
-    ...get(I), ...i32(16), ...add, ...set(I),
-    ...get(I), ...get(BYTES), ...ltU, ...brIf(0),
-    ...end,
+    ...next(I, 16, BYTES),
   ];
   return { name: 'adam', locals: [[1, I32], [11, V128]], code };
 }
@@ -206,18 +200,10 @@ function tapCorrelate(): Fn {
     ...get(DP), ...get(K), ...add, ...load,
     ...f32x4Mul, ...f32x4Add,
     ...store,
-    ...get(K), ...i32(16), ...add, ...set(K),
-    ...get(K), ...get(CB), ...ltU, ...brIf(0),
-    ...end,
-    ...get(OW), ...i32(1), ...add, ...set(OW),
-    ...get(OW), ...get(OW1), ...ltU, ...brIf(0),
-    ...end,
-    ...get(OH), ...i32(1), ...add, ...set(OH),
-    ...get(OH), ...get(OH1), ...ltU, ...brIf(0),
-    ...end,
-    ...get(B), ...i32(1), ...add, ...set(B),
-    ...get(B), ...get(N), ...ltU, ...brIf(0),
-    ...end,
+    ...next(K, 16, CB),
+    ...next(OW, 1, OW1),
+    ...next(OH, 1, OH1),
+    ...next(B, 1, N),
   ];
   return { name: 'tapCorrelate', locals: [[6, I32]], code };
 }
@@ -284,19 +270,11 @@ function winogradIn(): Fn {
     ...get(OUT), ...get(K), ...add, ...set(Q),
     ...column,
     ...rows,
-    ...get(K), ...i32(16), ...add, ...set(K),
-    ...get(K), ...get(CB), ...ltU, ...brIf(0),
-    ...end,
+    ...next(K, 16, CB),
     ...get(OUT), ...get(CB), ...add, ...set(OUT),
-    ...get(TX), ...i32(1), ...add, ...set(TX),
-    ...get(TX), ...get(TW), ...ltU, ...brIf(0),
-    ...end,
-    ...get(TY), ...i32(1), ...add, ...set(TY),
-    ...get(TY), ...get(TH), ...ltU, ...brIf(0),
-    ...end,
-    ...get(B), ...i32(1), ...add, ...set(B),
-    ...get(B), ...get(N), ...ltU, ...brIf(0),
-    ...end,
+    ...next(TX, 1, TW),
+    ...next(TY, 1, TH),
+    ...next(B, 1, N),
   );
   return { name: 'winogradIn', locals: [[42, I32], [20, V128]], code };
 }
@@ -356,19 +334,11 @@ function winogradOut(): Fn {
     ...at([...get(ROWB), ...add]), ...y0(1), ...store,
     ...get(RIGHT), ...ifThen, ...at([...get(ROWB), ...add, ...get(CB), ...add]), ...y1(1), ...store, ...end,
     ...end,
-    ...get(K), ...i32(16), ...add, ...set(K),
-    ...get(K), ...get(CB), ...ltU, ...brIf(0),
-    ...end,
+    ...next(K, 16, CB),
     ...get(T), ...get(CB), ...add, ...set(T),
-    ...get(TX), ...i32(1), ...add, ...set(TX),
-    ...get(TX), ...get(TW), ...ltU, ...brIf(0),
-    ...end,
-    ...get(TY), ...i32(1), ...add, ...set(TY),
-    ...get(TY), ...get(TH), ...ltU, ...brIf(0),
-    ...end,
-    ...get(B), ...i32(1), ...add, ...set(B),
-    ...get(B), ...get(N), ...ltU, ...brIf(0),
-    ...end,
+    ...next(TX, 1, TW),
+    ...next(TY, 1, TH),
+    ...next(B, 1, N),
   ];
   return { name: 'winogradOut', locals: [[10, I32], [14, V128]], code };
 }
@@ -432,19 +402,11 @@ function winogradGrad(): Fn {
     ...get(SRC), ...get(K), ...add, ...set(P),
     ...get(OUT), ...get(K), ...add, ...set(Q),
     ...body,
-    ...get(K), ...i32(16), ...add, ...set(K),
-    ...get(K), ...get(CB), ...ltU, ...brIf(0),
-    ...end,
+    ...next(K, 16, CB),
     ...get(OUT), ...get(CB), ...add, ...set(OUT),
-    ...get(TX), ...i32(1), ...add, ...set(TX),
-    ...get(TX), ...get(TW), ...ltU, ...brIf(0),
-    ...end,
-    ...get(TY), ...i32(1), ...add, ...set(TY),
-    ...get(TY), ...get(TH), ...ltU, ...brIf(0),
-    ...end,
-    ...get(B), ...i32(1), ...add, ...set(B),
-    ...get(B), ...get(N), ...ltU, ...brIf(0),
-    ...end,
+    ...next(TX, 1, TW),
+    ...next(TY, 1, TH),
+    ...next(B, 1, N),
   );
   return { name: 'winogradGrad', locals: [[25, I32], [12, V128]], code };
 }
@@ -465,9 +427,7 @@ function reluGrad(): Fn {
     ...get(X), ...get(I), ...add, ...load, ...zero, ...f32x4Gt,
     ...vAnd,
     ...store,
-    ...get(I), ...i32(16), ...add, ...set(I),
-    ...get(I), ...get(BYTES), ...ltU, ...brIf(0),
-    ...end,
+    ...next(I, 16, BYTES),
   ];
   return { name: 'reluGrad', locals: [[1, I32]], code };
 }
@@ -513,33 +473,19 @@ function tapsOuter(): Fn {
     ...get(DP), ...get(K), ...add, ...load,
     ...f32x4Mul, ...f32x4Add,
     ...store,
-    ...get(K), ...i32(16), ...add, ...set(K),
-    ...get(K), ...get(COB), ...ltU, ...brIf(0),
-    ...end,
+    ...next(K, 16, COB),
     ...get(A), ...get(COB), ...add, ...set(A),
-    ...get(C), ...i32(1), ...add, ...set(C),
-    ...get(C), ...get(CI), ...ltU, ...brIf(0),
-    ...end,
-    ...get(J), ...i32(1), ...add, ...set(J),
-    ...get(J), ...get(FW), ...ltU, ...brIf(0),
-    ...end,
-    ...get(I), ...i32(1), ...add, ...set(I),
-    ...get(I), ...get(FH), ...ltU, ...brIf(0),
-    ...end,
+    ...next(C, 1, CI),
+    ...next(J, 1, FW),
+    ...next(I, 1, FH),
     ...get(DP), ...get(COB), ...add, ...set(DP),
     ...get(XROW), ...get(STEP), ...add, ...set(XROW),
-    ...get(OW), ...i32(1), ...add, ...set(OW),
-    ...get(OW), ...get(WO), ...ltU, ...brIf(0),
-    ...end,
+    ...next(OW, 1, WO),
     // next output row: past the row's remaining columns and the rows the stride skips
     ...get(XROW), ...get(ROWADV), ...add, ...set(XROW),
-    ...get(OH), ...i32(1), ...add, ...set(OH),
-    ...get(OH), ...get(HO), ...ltU, ...brIf(0),
-    ...end,
+    ...next(OH, 1, HO),
     ...get(XROW), ...get(ROWSKIP), ...add, ...set(XROW),
-    ...get(B), ...i32(1), ...add, ...set(B),
-    ...get(B), ...get(N), ...ltU, ...brIf(0),
-    ...end,
+    ...next(B, 1, N),
   ];
   return { name: 'tapsOuter', locals: [[11, I32], [1, V128]], code };
 }
@@ -588,21 +534,13 @@ function taps3x3(): Fn {
     ...perPixel,
     ...get(DP), ...get(COB), ...add, ...set(DP),
     ...get(XROW), ...get(STEP), ...add, ...set(XROW),
-    ...get(OW), ...i32(1), ...add, ...set(OW),
-    ...get(OW), ...get(WO), ...ltU, ...brIf(0),
-    ...end,
+    ...next(OW, 1, WO),
     ...get(XROW), ...get(ROWADV), ...add, ...set(XROW), // to the next output row's window
-    ...get(OH), ...i32(1), ...add, ...set(OH),
-    ...get(OH), ...get(HO), ...ltU, ...brIf(0),
-    ...end,
+    ...next(OH, 1, HO),
     ...get(XROW), ...get(ROWSKIP), ...add, ...set(XROW),
-    ...get(B), ...i32(1), ...add, ...set(B),
-    ...get(B), ...get(N), ...ltU, ...brIf(0),
-    ...end,
+    ...next(B, 1, N),
     ...stores,
-    ...get(K), ...i32(16), ...add, ...set(K),
-    ...get(K), ...get(COB), ...ltU, ...brIf(0),
-    ...end,
+    ...next(K, 16, COB),
   );
   return { name: 'taps3x3', locals: [[17, I32], [10, V128]], code };
 }
@@ -665,16 +603,10 @@ function gemm4x8(): Fn {
     ...i32(0), ...set(P),
     ...loop,
     ...inner,
-    ...get(P), ...i32(1), ...add, ...set(P),
-    ...get(P), ...get(K), ...ltU, ...brIf(0),
-    ...end,
+    ...next(P, 1, K),
     ...stores,
-    ...get(J), ...i32(8), ...add, ...set(J),
-    ...get(J), ...get(N8), ...ltU, ...brIf(0),
-    ...end,
-    ...get(I), ...i32(4), ...add, ...set(I),
-    ...get(I), ...get(M4), ...ltU, ...brIf(0),
-    ...end,
+    ...next(J, 8, N8),
+    ...next(I, 4, M4),
   ];
   return { name: 'gemm4x8', locals: [[9, I32], [11, V128]], code };
 }
@@ -713,12 +645,8 @@ function transpose4(): Fn {
     ...get(DP), ...get(CB), ...add, ...get(T(0)), ...get(T(2)), ...shuffle([2, 3, 6, 7]), ...store,
     ...get(DP), ...get(CB), ...i32(2), ...mul, ...add, ...get(T(1)), ...get(T(3)), ...shuffle([0, 1, 4, 5]), ...store,
     ...get(DP), ...get(CB), ...i32(3), ...mul, ...add, ...get(T(1)), ...get(T(3)), ...shuffle([2, 3, 6, 7]), ...store,
-    ...get(J), ...i32(4), ...add, ...set(J),
-    ...get(J), ...get(COLS4), ...ltU, ...brIf(0),
-    ...end,
-    ...get(I), ...i32(4), ...add, ...set(I),
-    ...get(I), ...get(ROWS4), ...ltU, ...brIf(0),
-    ...end,
+    ...next(J, 4, COLS4),
+    ...next(I, 4, ROWS4),
   ];
   return { name: 'transpose4', locals: [[5, I32], [8, V128]], code };
 }
