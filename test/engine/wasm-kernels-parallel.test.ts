@@ -5,19 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FusedAdam, registerWasmTrainingKernels } from '../../main/engine/backend/wasm-kernels/index.ts';
 import { DataParallelTrainer, trainableFlags } from '../../main/engine/parallel/index.ts';
 import { Tripwire } from './fixtures/tripwire-layer.ts';
-
-function values(n: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  }
-  return out;
-}
+import { values } from './_values.ts';
 
 function smallCnn(): tf.Sequential {
   return tf.sequential({
