@@ -51,6 +51,66 @@ const end = [0x0b];
 const brIf = (depth: number) => [0x0d, ...uleb(depth)];
 /** The end of a counted loop: v += step; repeat while v < limit (unsigned); close the block. */
 const next = (v: number, step: number, limit: number) => [...get(v), ...i32(step), ...add, ...set(v), ...get(v), ...get(limit), ...ltU, ...brIf(0), ...end];
+
+/**
+ * The loop nest of a one-pass filter gradient over images b < n and output pixels (oh < ho,
+ * ow < wo): `body` runs per pixel with `dp` at its dy row and `xrow` at its input window; then dp
+ * advances by coBytes and xrow by step, by rowAdvance after each output row and by rowSkip after
+ * each image (see tapsOuter).
+ */
+function pixelLoops(
+  l: { b: number; oh: number; ow: number; n: number; ho: number; wo: number; dp: number; coBytes: number; xrow: number; step: number; rowAdvance: number; rowSkip: number },
+  body: number[],
+): number[] {
+  return [
+    ...i32(0), ...set(l.b),
+    ...loop,
+    ...i32(0), ...set(l.oh),
+    ...loop,
+    ...i32(0), ...set(l.ow),
+    ...loop,
+    ...body,
+    ...get(l.dp), ...get(l.coBytes), ...add, ...set(l.dp),
+    ...get(l.xrow), ...get(l.step), ...add, ...set(l.xrow),
+    ...next(l.ow, 1, l.wo),
+    ...get(l.xrow), ...get(l.rowAdvance), ...add, ...set(l.xrow),
+    ...next(l.oh, 1, l.ho),
+    ...get(l.xrow), ...get(l.rowSkip), ...add, ...set(l.xrow),
+    ...next(l.b, 1, l.n),
+  ];
+}
+
+/**
+ * The loop nest of a Winograd transform over images b < n, tile rows ty < th, tile columns
+ * tx < tw and 4-channel slices k < cBytes: `perRow` runs at each (b, ty), `perTile` at each tile,
+ * `body` at each slice; after each tile the local `tileSlot` advances by cBytes (the tile's place
+ * in the planes). Locals (indices) are the caller's.
+ */
+function tileLoops(
+  l: { b: number; ty: number; tx: number; k: number; n: number; th: number; tw: number; cBytes: number; tileSlot: number },
+  perRow: number[],
+  perTile: number[],
+  body: number[],
+): number[] {
+  return [
+    ...i32(0), ...set(l.b),
+    ...loop,
+    ...i32(0), ...set(l.ty),
+    ...loop,
+    ...perRow,
+    ...i32(0), ...set(l.tx),
+    ...loop,
+    ...perTile,
+    ...i32(0), ...set(l.k),
+    ...loop,
+    ...body,
+    ...next(l.k, 16, l.cBytes),
+    ...get(l.tileSlot), ...get(l.cBytes), ...add, ...set(l.tileSlot),
+    ...next(l.tx, 1, l.tw),
+    ...next(l.ty, 1, l.th),
+    ...next(l.b, 1, l.n),
+  ];
+}
 const simd = (op: number) => [0xfd, ...uleb(op)];
 const load = [...simd(0x00), 0x00, 0x00]; // v128.load align=1 offset=0
 const store = [...simd(0x0b), 0x00, 0x00];
@@ -255,26 +315,13 @@ function winogradIn(): Fn {
     );
   code.push(
     ...get(V), ...set(OUT),
-    ...i32(0), ...set(B),
-    ...loop,
-    ...i32(0), ...set(TY),
-    ...loop,
-    // row = xp + (b*hp + 2ty) * rowBytes
-    ...get(XP), ...get(B), ...get(HP), ...mul, ...get(TY), ...i32(2), ...mul, ...add, ...get(ROWB), ...mul, ...add, ...set(ROW),
-    ...i32(0), ...set(TX),
-    ...loop,
-    ...get(ROW), ...get(TX), ...i32(2), ...mul, ...get(CB), ...mul, ...add, ...set(BASE),
-    ...i32(0), ...set(K),
-    ...loop,
-    ...get(BASE), ...get(K), ...add, ...set(P),
-    ...get(OUT), ...get(K), ...add, ...set(Q),
-    ...column,
-    ...rows,
-    ...next(K, 16, CB),
-    ...get(OUT), ...get(CB), ...add, ...set(OUT),
-    ...next(TX, 1, TW),
-    ...next(TY, 1, TH),
-    ...next(B, 1, N),
+    ...tileLoops(
+      { b: B, ty: TY, tx: TX, k: K, n: N, th: TH, tw: TW, cBytes: CB, tileSlot: OUT },
+      // row = xp + (b*hp + 2ty) * rowBytes
+      [...get(XP), ...get(B), ...get(HP), ...mul, ...get(TY), ...i32(2), ...mul, ...add, ...get(ROWB), ...mul, ...add, ...set(ROW)],
+      [...get(ROW), ...get(TX), ...i32(2), ...mul, ...get(CB), ...mul, ...add, ...set(BASE)],
+      [...get(BASE), ...get(K), ...add, ...set(P), ...get(OUT), ...get(K), ...add, ...set(Q), ...column, ...rows],
+    ),
   );
   return { name: 'winogradIn', locals: [[42, I32], [20, V128]], code };
 }
@@ -311,34 +358,28 @@ function winogradOut(): Fn {
     ...get(WO), ...get(CB), ...mul, ...set(ROWB),
     ...get(LO), ...f32x4Splat, ...set(LV),
     ...i32(0), ...set(T),
-    ...i32(0), ...set(B),
-    ...loop,
-    ...i32(0), ...set(TY),
-    ...loop,
-    // down = 2ty + 1 < ho
-    ...get(TY), ...i32(2), ...mul, ...i32(1), ...add, ...get(HO), ...ltU, ...set(DOWN),
-    ...i32(0), ...set(TX),
-    ...loop,
-    ...get(TX), ...i32(2), ...mul, ...i32(1), ...add, ...get(WO), ...ltU, ...set(RIGHT),
-    // dst = y + ((b*ho + 2ty) * wo + 2tx) * cBytes
-    ...get(Y), ...get(B), ...get(HO), ...mul, ...get(TY), ...i32(2), ...mul, ...add, ...get(ROWB), ...mul, ...add,
-    ...get(TX), ...i32(2), ...mul, ...get(CB), ...mul, ...add, ...set(DST),
-    ...i32(0), ...set(K),
-    ...loop,
-    ...get(T), ...get(K), ...add, ...set(Q),
-    ...get(BIAS), ...get(K), ...add, ...load, ...set(BV),
-    ...column,
-    ...at([]), ...y0(0), ...store,
-    ...get(RIGHT), ...ifThen, ...at([...get(CB), ...add]), ...y1(0), ...store, ...end,
-    ...get(DOWN), ...ifThen,
-    ...at([...get(ROWB), ...add]), ...y0(1), ...store,
-    ...get(RIGHT), ...ifThen, ...at([...get(ROWB), ...add, ...get(CB), ...add]), ...y1(1), ...store, ...end,
-    ...end,
-    ...next(K, 16, CB),
-    ...get(T), ...get(CB), ...add, ...set(T),
-    ...next(TX, 1, TW),
-    ...next(TY, 1, TH),
-    ...next(B, 1, N),
+    ...tileLoops(
+      { b: B, ty: TY, tx: TX, k: K, n: N, th: TH, tw: TW, cBytes: CB, tileSlot: T },
+      // down = 2ty + 1 < ho
+      [...get(TY), ...i32(2), ...mul, ...i32(1), ...add, ...get(HO), ...ltU, ...set(DOWN)],
+      [
+        ...get(TX), ...i32(2), ...mul, ...i32(1), ...add, ...get(WO), ...ltU, ...set(RIGHT),
+        // dst = y + ((b*ho + 2ty) * wo + 2tx) * cBytes
+        ...get(Y), ...get(B), ...get(HO), ...mul, ...get(TY), ...i32(2), ...mul, ...add, ...get(ROWB), ...mul, ...add,
+        ...get(TX), ...i32(2), ...mul, ...get(CB), ...mul, ...add, ...set(DST),
+      ],
+      [
+        ...get(T), ...get(K), ...add, ...set(Q),
+        ...get(BIAS), ...get(K), ...add, ...load, ...set(BV),
+        ...column,
+        ...at([]), ...y0(0), ...store,
+        ...get(RIGHT), ...ifThen, ...at([...get(CB), ...add]), ...y1(0), ...store, ...end,
+        ...get(DOWN), ...ifThen,
+        ...at([...get(ROWB), ...add]), ...y0(1), ...store,
+        ...get(RIGHT), ...ifThen, ...at([...get(ROWB), ...add, ...get(CB), ...add]), ...y1(1), ...store, ...end,
+        ...end,
+      ],
+    ),
   ];
   return { name: 'winogradOut', locals: [[10, I32], [14, V128]], code };
 }
@@ -388,25 +429,16 @@ function winogradGrad(): Fn {
   }
   code.push(
     ...get(D), ...set(OUT),
-    ...i32(0), ...set(B),
-    ...loop,
-    ...i32(0), ...set(TY),
-    ...loop,
-    ...i32(0), ...set(TX),
-    ...loop,
-    // src = dy + ((b*ho + 2ty)*wo + 2tx) * cBytes
-    ...get(DY), ...get(B), ...get(HO), ...mul, ...get(TY), ...i32(2), ...mul, ...add, ...get(ROWB), ...mul, ...add,
-    ...get(TX), ...i32(2), ...mul, ...get(CB), ...mul, ...add, ...set(SRC),
-    ...i32(0), ...set(K),
-    ...loop,
-    ...get(SRC), ...get(K), ...add, ...set(P),
-    ...get(OUT), ...get(K), ...add, ...set(Q),
-    ...body,
-    ...next(K, 16, CB),
-    ...get(OUT), ...get(CB), ...add, ...set(OUT),
-    ...next(TX, 1, TW),
-    ...next(TY, 1, TH),
-    ...next(B, 1, N),
+    ...tileLoops(
+      { b: B, ty: TY, tx: TX, k: K, n: N, th: TH, tw: TW, cBytes: CB, tileSlot: OUT },
+      [],
+      // src = dy + ((b*ho + 2ty)*wo + 2tx) * cBytes
+      [
+        ...get(DY), ...get(B), ...get(HO), ...mul, ...get(TY), ...i32(2), ...mul, ...add, ...get(ROWB), ...mul, ...add,
+        ...get(TX), ...i32(2), ...mul, ...get(CB), ...mul, ...add, ...set(SRC),
+      ],
+      [...get(SRC), ...get(K), ...add, ...set(P), ...get(OUT), ...get(K), ...add, ...set(Q), ...body],
+    ),
   );
   return { name: 'winogradGrad', locals: [[25, I32], [12, V128]], code };
 }
@@ -449,43 +481,31 @@ function tapsOuter(): Fn {
   const code = [
     ...get(XP), ...set(XROW), // top-left of the current output pixel's window
     ...get(DY), ...set(DP),
-    ...i32(0), ...set(B),
-    ...loop,
-    ...i32(0), ...set(OH),
-    ...loop,
-    ...i32(0), ...set(OW),
-    ...loop,
-    ...get(ACC), ...set(A),
-    ...i32(0), ...set(I),
-    ...loop,
-    ...i32(0), ...set(J),
-    ...loop,
-    // xq = xrow + i*tapRowBytes + j*tapColBytes
-    ...get(XROW), ...get(I), ...get(TAPROW), ...mul, ...add, ...get(J), ...get(TAPCOL), ...mul, ...add, ...set(XQ),
-    ...i32(0), ...set(C),
-    ...loop,
-    ...get(XQ), ...get(C), ...i32(4), ...mul, ...add, ...f32Load, ...f32x4Splat, ...set(S),
-    ...i32(0), ...set(K),
-    ...loop,
-    ...get(A), ...get(K), ...add,
-    ...get(A), ...get(K), ...add, ...load,
-    ...get(S),
-    ...get(DP), ...get(K), ...add, ...load,
-    ...f32x4Mul, ...f32x4Add,
-    ...store,
-    ...next(K, 16, COB),
-    ...get(A), ...get(COB), ...add, ...set(A),
-    ...next(C, 1, CI),
-    ...next(J, 1, FW),
-    ...next(I, 1, FH),
-    ...get(DP), ...get(COB), ...add, ...set(DP),
-    ...get(XROW), ...get(STEP), ...add, ...set(XROW),
-    ...next(OW, 1, WO),
-    // next output row: past the row's remaining columns and the rows the stride skips
-    ...get(XROW), ...get(ROWADV), ...add, ...set(XROW),
-    ...next(OH, 1, HO),
-    ...get(XROW), ...get(ROWSKIP), ...add, ...set(XROW),
-    ...next(B, 1, N),
+    ...pixelLoops({ b: B, oh: OH, ow: OW, n: N, ho: HO, wo: WO, dp: DP, coBytes: COB, xrow: XROW, step: STEP, rowAdvance: ROWADV, rowSkip: ROWSKIP }, [
+      ...get(ACC), ...set(A),
+      ...i32(0), ...set(I),
+      ...loop,
+      ...i32(0), ...set(J),
+      ...loop,
+      // xq = xrow + i*tapRowBytes + j*tapColBytes
+      ...get(XROW), ...get(I), ...get(TAPROW), ...mul, ...add, ...get(J), ...get(TAPCOL), ...mul, ...add, ...set(XQ),
+      ...i32(0), ...set(C),
+      ...loop,
+      ...get(XQ), ...get(C), ...i32(4), ...mul, ...add, ...f32Load, ...f32x4Splat, ...set(S),
+      ...i32(0), ...set(K),
+      ...loop,
+      ...get(A), ...get(K), ...add,
+      ...get(A), ...get(K), ...add, ...load,
+      ...get(S),
+      ...get(DP), ...get(K), ...add, ...load,
+      ...f32x4Mul, ...f32x4Add,
+      ...store,
+      ...next(K, 16, COB),
+      ...get(A), ...get(COB), ...add, ...set(A),
+      ...next(C, 1, CI),
+      ...next(J, 1, FW),
+      ...next(I, 1, FH),
+    ]),
   ];
   return { name: 'tapsOuter', locals: [[11, I32], [1, V128]], code };
 }
@@ -525,20 +545,7 @@ function taps3x3(): Fn {
     ...init,
     ...get(XP), ...get(CH), ...i32(4), ...mul, ...add, ...set(XROW),
     ...get(DY), ...get(K), ...add, ...set(DP),
-    ...i32(0), ...set(B),
-    ...loop,
-    ...i32(0), ...set(OH),
-    ...loop,
-    ...i32(0), ...set(OW),
-    ...loop,
-    ...perPixel,
-    ...get(DP), ...get(COB), ...add, ...set(DP),
-    ...get(XROW), ...get(STEP), ...add, ...set(XROW),
-    ...next(OW, 1, WO),
-    ...get(XROW), ...get(ROWADV), ...add, ...set(XROW), // to the next output row's window
-    ...next(OH, 1, HO),
-    ...get(XROW), ...get(ROWSKIP), ...add, ...set(XROW),
-    ...next(B, 1, N),
+    ...pixelLoops({ b: B, oh: OH, ow: OW, n: N, ho: HO, wo: WO, dp: DP, coBytes: COB, xrow: XROW, step: STEP, rowAdvance: ROWADV, rowSkip: ROWSKIP }, perPixel),
     ...stores,
     ...next(K, 16, COB),
   );
