@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { gemmAt, gemmSuits } from './gemm.ts';
 import { emptyProduct } from './empty-safe.ts';
-import { callKernel, heapAddress, isEmpty, type Scratch, type TensorInfo, view, withScratch } from './kernel-utils.ts';
+import { callKernel, heapAddress, isEmpty, type KernelArgs, type Scratch, type TensorInfo, view, withScratch } from './kernel-utils.ts';
 import { transpose } from './transpose.ts';
 
 const TRANSPOSE_COST = 1;
@@ -71,11 +71,7 @@ export function batchMatMul({
   inputs,
   backend,
   attrs,
-}: {
-  inputs: Record<string, TensorInfo>;
-  backend: BackendWasm;
-  attrs: Record<string, unknown>;
-}): TensorInfo {
+}: KernelArgs): TensorInfo {
   const { a, b } = inputs;
   const tA = Boolean(attrs.transposeA);
   const tB = Boolean(attrs.transposeB);

@@ -8,8 +8,7 @@
  * The explicit padding is tfjs's own (covering the rounded-up window); other calls go straight
  * to the stock kernel.
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { callKernel, convInfo, explicitPad, type TensorInfo, withScratch } from './kernel-utils.ts';
+import { callKernel, convInfo, explicitPad, type KernelArgs, type TensorInfo, withScratch } from './kernel-utils.ts';
 import { winogradApplies, winogradConv, winogradOptions } from './winograd.ts';
 
 const ones = (v: unknown) => v == null || v === 1 || (Array.isArray(v) && v.every((d) => d === 1));
@@ -18,7 +17,7 @@ const ones = (v: unknown) => v == null || v === 1 || (Array.isArray(v) && v.ever
  * Plain Conv2D: 3x3 stride-1 convolutions with enough channels run by Winograd (2.25x fewer
  * multiplies), the rest as `roundingSafeConv` does.
  */
-export function conv2D(args: { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: Record<string, unknown> }): TensorInfo {
+export function conv2D(args: KernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, filter } = inputs;
   const nhwc = attrs.dataFormat == null || attrs.dataFormat === 'NHWC' || attrs.dataFormat === 'channelsLast';
@@ -40,7 +39,7 @@ const plainFusedConv = roundingSafeConv('FusedConv2D', false);
  * and no PReLU weights, the 3x3 stride-1 case runs by Winograd with the bias and the ReLU in the
  * output transform; everything else as `roundingSafeConv` does.
  */
-export function fusedConv2D(args: { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: Record<string, unknown> }): TensorInfo {
+export function fusedConv2D(args: KernelArgs): TensorInfo {
   const { inputs, backend, attrs } = args;
   const { x, filter, bias, preluActivationWeights } = inputs;
   const activation = (attrs.activation as string | undefined) ?? 'linear';
@@ -74,11 +73,7 @@ export function roundingSafeConv(name: string, depthwise: boolean) {
     inputs,
     backend,
     attrs,
-  }: {
-    inputs: Record<string, TensorInfo>;
-    backend: BackendWasm;
-    attrs: Record<string, unknown>;
-  }): TensorInfo {
+  }: KernelArgs): TensorInfo {
     const mode = attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined;
     const fixRounding = mode != null && typeof attrs.pad === 'number';
     const { x, filter } = inputs;

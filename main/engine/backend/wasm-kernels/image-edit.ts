@@ -8,13 +8,12 @@
  * place; it must not run tf ops or allocate on the wasm heap (that may move the heap under the
  * view). If it throws, the output is freed and the error propagates.
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapF32, type TensorInfo, withScratch } from './kernel-utils.ts';
+import { heapF32, type KernelArgs, type TensorInfo, withScratch } from './kernel-utils.ts';
 
 export const IMAGE_EDIT_KERNEL = 'DlflowImageEdit';
 export type ImageEdit = (values: Float32Array) => void;
 
-export function imageEdit({ inputs, backend, attrs }: { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: Record<string, unknown> }): TensorInfo {
+export function imageEdit({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { image } = inputs;
   const edit = attrs.edit;
   if (typeof edit !== 'function') throw new Error(`${IMAGE_EDIT_KERNEL}: attrs.edit must be a function`);

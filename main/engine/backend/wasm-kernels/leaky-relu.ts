@@ -7,18 +7,13 @@
  * the same values (step(x, alpha) is 1 for x > 0, else alpha).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { type TensorInfo, withScratch } from './kernel-utils.ts';
+import { type KernelArgs, type TensorInfo, withScratch } from './kernel-utils.ts';
 
 export function leakyRelu({
   inputs,
   backend,
   attrs,
-}: {
-  inputs: Record<string, TensorInfo>;
-  backend: BackendWasm;
-  attrs: Record<string, unknown>;
-}): TensorInfo {
+}: KernelArgs): TensorInfo {
   const { x } = inputs;
   return withScratch(backend, (s) => {
     const slope = s.call('Step', { x }, { alpha: attrs.alpha });

@@ -5,8 +5,7 @@
  * gradient to the first maximum of its window in row-major order. Channels are the inner loop,
  * so the scan is contiguous; it runs directly on the wasm heap.
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapF32, isEmpty, poolInfo, type Scratch, type TensorInfo, withScratch, zeroOutput } from './kernel-utils.ts';
+import { heapF32, isEmpty, type KernelArgs, poolInfo, type Scratch, type TensorInfo, withScratch, zeroOutput } from './kernel-utils.ts';
 import { heapAddress, simdKernels } from './simd.ts';
 
 let bestValue = new Float32Array(64);
@@ -16,11 +15,7 @@ export function maxPoolGrad({
   inputs,
   backend,
   attrs,
-}: {
-  inputs: Record<string, TensorInfo>;
-  backend: BackendWasm;
-  attrs: Record<string, unknown>;
-}): TensorInfo {
+}: KernelArgs): TensorInfo {
   const { dy, input, output } = inputs;
   if (isEmpty(dy) || isEmpty(input)) return zeroOutput(backend, [...input.shape]);
   const info = poolInfo(input.shape, attrs);
@@ -179,11 +174,7 @@ export function maxPoolWithArgmax({
   inputs,
   backend,
   attrs,
-}: {
-  inputs: Record<string, TensorInfo>;
-  backend: BackendWasm;
-  attrs: Record<string, unknown>;
-}): TensorInfo[] {
+}: KernelArgs): TensorInfo[] {
   const { x } = inputs;
   const info = poolInfo(x.shape, { ...attrs, dimRoundingMode: undefined });
   const withBatch = Boolean(attrs.includeBatchInIndex);

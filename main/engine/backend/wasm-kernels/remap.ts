@@ -14,8 +14,7 @@
  * interpolates twice and builds [n, h*w] index tensors for four gathers. `params` is
  * [n, REMAP_PARAMS] float32: the 8 coefficients, then k. The loop runs on the wasm heap.
  */
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { heapF32, type TensorInfo, withScratch } from './kernel-utils.ts';
+import { heapF32, type KernelArgs, type TensorInfo, withScratch } from './kernel-utils.ts';
 
 export const REMAP_KERNEL = 'DlflowRemap';
 /** Numbers per image in the params input: 8 projective coefficients and the lens k. */
@@ -165,7 +164,7 @@ export function remapBilinear(src: Float32Array, dst: Float32Array, n: number, h
 }
 
 /** The wasm kernel: inputs `image` [n, h, w, c] and `params` [n, REMAP_PARAMS], attr `fillMode`. */
-export function remap({ inputs, backend, attrs }: { inputs: Record<string, TensorInfo>; backend: BackendWasm; attrs: Record<string, unknown> }): TensorInfo {
+export function remap({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { image, params } = inputs;
   const [n, h, w, c] = image.shape;
   if (image.shape.length !== 4 || params.shape.length !== 2 || params.shape[0] !== n || params.shape[1] !== REMAP_PARAMS)

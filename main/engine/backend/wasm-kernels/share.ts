@@ -6,26 +6,20 @@
  * so sharing is safe (FusedAdam checks refCount before its in-place moment update).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { callKernel, type TensorInfo } from './kernel-utils.ts';
-
-interface Args {
-  inputs: Record<string, TensorInfo>;
-  backend: BackendWasm;
-  attrs: Record<string, unknown>;
-}
+import { callKernel, type KernelArgs, type TensorInfo } from './kernel-utils.ts';
 
 function share(backend: BackendWasm, x: TensorInfo): TensorInfo {
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
-export function identity({ inputs, backend, attrs }: Args): TensorInfo {
+export function identity({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x } = inputs;
   if (x.dtype === 'string') return callKernel(backend, 'Identity', inputs, attrs);
   return share(backend, x);
 }
 
-export function cast({ inputs, backend, attrs }: Args): TensorInfo {
+export function cast({ inputs, backend, attrs }: KernelArgs): TensorInfo {
   const { x } = inputs;
   if (x.dtype === 'string' || x.dtype !== attrs.dtype) return callKernel(backend, 'Cast', inputs, attrs);
   return share(backend, x);

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { callKernel, heapF32, type TensorInfo, view, withScratch } from './kernel-utils.ts';
+import { callKernel, heapF32, type KernelArgs, type TensorInfo, view, withScratch } from './kernel-utils.ts';
 
 const MIN_SIZE = 1 << 14;
 
@@ -15,11 +15,7 @@ export function sum({
   inputs,
   backend,
   attrs,
-}: {
-  inputs: Record<string, TensorInfo>;
-  backend: BackendWasm;
-  attrs: Record<string, unknown>;
-}): TensorInfo {
+}: KernelArgs): TensorInfo {
   const { x } = inputs;
   const rank = x.shape.length;
   const axes = tf.util.parseAxisParam(attrs.axis as number | number[], x.shape).sort((a, b) => a - b);
