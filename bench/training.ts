@@ -240,6 +240,49 @@ async function useBackend(name: BenchBackend): Promise<boolean> {
   return true;
 }
 
+interface Timing {
+  steps: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+}
+
+/**
+ * Warm-up (at least `warmupSteps` steps and `warmupSeconds`), then steps until at least
+ * `minSteps` ran and `seconds` passed; wall and process CPU time of the measured part.
+ */
+async function timeSteps(
+  step: () => unknown,
+  { seconds, minSteps = 5, warmupSteps = 3, warmupSeconds = WARMUP_SECONDS }: { seconds: number; minSteps?: number; warmupSteps?: number; warmupSeconds?: number },
+): Promise<Timing> {
+  for (let i = 0, t = performance.now(); i < warmupSteps || performance.now() - t < warmupSeconds * 1000; i++) await step();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let steps = 0;
+  while (steps < minSteps || performance.now() - t0 < seconds * 1000) {
+    await step();
+    steps++;
+  }
+  return { steps, wallSeconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSecondsSince(cpu0) };
+}
+
+function trainingResult(
+  what: { backend: string; model: BenchModel; mode: BenchMode; workers: number; batch: number },
+  { steps, wallSeconds, cpuSeconds }: Timing,
+): TrainingBenchResult {
+  const images = steps * what.batch;
+  return {
+    bench: 'training',
+    ...what,
+    steps,
+    imagesPerSec: Math.round((images / wallSeconds) * 10) / 10,
+    wallSeconds: Math.round(wallSeconds * 1000) / 1000,
+    cpuSeconds: Math.round(cpuSeconds * 1000) / 1000,
+    imagesPerCpuSecond: Math.round((images / cpuSeconds) * 10) / 10,
+    ...(what.mode === 'train' ? { optimizer: 'FusedAdam' } : {}),
+    tfjs: tf.version.tfjs,
+  };
+}
+
 /** Measures each (backend, model, mode); cpu runs only a couple of small steps (it is ~100x slower). */
 export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise<TrainingBenchResult[]> {
   const models = opts.models ?? ['reference-cnn', 'mobilenet-96', 'dcgan'];
@@ -258,34 +301,9 @@ export async function runTrainingBench(opts: TrainingBenchOptions = {}): Promise
         const batch = backend === 'cpu' ? (mode === 'train' ? 8 : 32) : (opts.batch ?? DEFAULT_BATCH[model]);
         const work = workload(model, batch, mode);
         try {
-          // Warm-up: at least 3 steps and WARMUP_SECONDS (heap growth, wasm tier-up), not on cpu.
-          if (backend !== 'cpu') for (let i = 0, t = performance.now(); i < 3 || performance.now() - t < WARMUP_SECONDS * 1000; i++) work.step();
-          const cpu0 = process.cpuUsage();
-          const t0 = performance.now();
-          let steps = 0;
-          const minSteps = backend === 'cpu' ? 1 : 5;
-          const budget = backend === 'cpu' ? 0 : seconds * 1000;
-          while (steps < minSteps || performance.now() - t0 < budget) {
-            work.step();
-            steps++;
-          }
-          const wallSeconds = (performance.now() - t0) / 1000;
-          const cpuSeconds = cpuSecondsSince(cpu0);
-          const result: TrainingBenchResult = {
-            bench: 'training',
-            backend,
-            model,
-            mode,
-            workers: 1,
-            batch,
-            steps,
-            imagesPerSec: Math.round(((steps * batch) / wallSeconds) * 10) / 10,
-            wallSeconds: Math.round(wallSeconds * 1000) / 1000,
-            cpuSeconds: Math.round(cpuSeconds * 1000) / 1000,
-            imagesPerCpuSecond: Math.round(((steps * batch) / cpuSeconds) * 10) / 10,
-            ...(mode === 'train' ? { optimizer: 'FusedAdam' } : {}),
-            tfjs: tf.version.tfjs,
-          };
+          // cpu: no warm-up and a single step (it is ~500x slower).
+          const timing = await timeSteps(work.step, backend === 'cpu' ? { seconds: 0, minSteps: 1, warmupSteps: 0, warmupSeconds: 0 } : { seconds });
+          const result = trainingResult({ backend, model, mode, workers: 1, batch }, timing);
           results.push(result);
           emit(result);
         } finally {
@@ -325,31 +343,8 @@ async function measureParallel(model: BenchModel, workers: number, batch: number
   });
   net.dispose();
   try {
-    for (let i = 0, t = performance.now(); i < 3 || performance.now() - t < WARMUP_SECONDS * 1000; i++) await trainer.trainBatch(xs, ys, batch);
-    const cpu0 = process.cpuUsage();
-    const t0 = performance.now();
-    let steps = 0;
-    while (steps < 5 || performance.now() - t0 < seconds * 1000) {
-      await trainer.trainBatch(xs, ys, batch);
-      steps++;
-    }
-    const wallSeconds = (performance.now() - t0) / 1000;
-    const cpuSeconds = cpuSecondsSince(cpu0);
-    return {
-      bench: 'training',
-      backend: 'wasm',
-      model,
-      mode: 'train',
-      workers,
-      batch,
-      steps,
-      imagesPerSec: Math.round(((steps * batch) / wallSeconds) * 10) / 10,
-      wallSeconds: Math.round(wallSeconds * 1000) / 1000,
-      cpuSeconds: Math.round(cpuSeconds * 1000) / 1000,
-      imagesPerCpuSecond: Math.round(((steps * batch) / cpuSeconds) * 10) / 10,
-      optimizer: 'FusedAdam',
-      tfjs: tf.version.tfjs,
-    };
+    const timing = await timeSteps(() => trainer.trainBatch(xs, ys, batch), { seconds });
+    return trainingResult({ backend: 'wasm', model, mode: 'train', workers, batch }, timing);
   } finally {
     await trainer.dispose();
   }
@@ -370,18 +365,12 @@ export async function runAblation(rounds: number, seconds: number, emit: (line: 
       for (const [variant, on] of Object.entries(variants)) {
         winogradOptions.forward = on;
         winogradOptions.filterGrad = on;
-        for (let i = 0; i < 3; i++) work.step();
-        const cpu0 = process.cpuUsage();
-        const t0 = performance.now();
-        let steps = 0;
-        while (steps < 5 || performance.now() - t0 < seconds * 1000) {
-          work.step();
-          steps++;
-        }
-        const wallSeconds = (performance.now() - t0) / 1000;
-        const imagesPerSec = Math.round(((steps * DEFAULT_BATCH['reference-cnn']) / wallSeconds) * 10) / 10;
+        const { imagesPerSec, wallSeconds, cpuSeconds } = trainingResult(
+          { backend: 'wasm', model: 'reference-cnn', mode: 'train', workers: 1, batch: DEFAULT_BATCH['reference-cnn'] },
+          await timeSteps(work.step, { seconds, warmupSeconds: 0 }),
+        );
         rates[variant].push(imagesPerSec);
-        emit({ bench: 'training-ablation', backend: 'wasm', model: 'reference-cnn', mode: 'train', workers: 1, variant, round, imagesPerSec, wallSeconds: Math.round(wallSeconds * 1000) / 1000, cpuSeconds: Math.round(cpuSecondsSince(cpu0) * 1000) / 1000 });
+        emit({ bench: 'training-ablation', backend: 'wasm', model: 'reference-cnn', mode: 'train', workers: 1, variant, round, imagesPerSec, wallSeconds, cpuSeconds });
       }
   } finally {
     winogradOptions.forward = true;

@@ -6,6 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { TablePreview } from '../../main/protocol/index.ts';
+import { NodeError } from '../../main/engine/errors.ts';
 
 /** Topology + weights of a model, detached from any tensors. */
 export interface ModelArtifacts {
@@ -95,4 +96,9 @@ export function summaryTable(rows: readonly LayerRow[], title: string): TablePre
 /** Bytes held by a model's weights. */
 export function modelSizeBytes(model: tf.LayersModel): number {
   return model.weights.reduce((n, w) => n + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1) * 4, 0);
+}
+
+/** A classifier head needs at least two classes; the message names the dataset port. */
+export function assertClassifierClasses(classes: readonly string[]): void {
+  if (classes.length < 2) throw new NodeError(`a classifier needs at least 2 classes, the dataset has ${classes.length}`, { port: 'dataset' });
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { FusedAdam } from '../../main/engine/backend/wasm-kernels/index.ts';
 import { CancelledError, NodeError } from '../../main/engine/errors.ts';
-import { DataParallelTrainer, suggestReplicas, trainableFlags } from '../../main/engine/parallel/index.ts';
+import { DataParallelTrainer, leafLayers, suggestReplicas, trainableFlags } from '../../main/engine/parallel/index.ts';
 import type { OptimizerSlot, OptimizerSpec } from '../../main/engine/parallel/index.ts';
 import type { RunContext } from '../../main/engine/node-api.ts';
 import { createRandom, hashString } from '../../main/engine/random.ts';
@@ -449,16 +449,6 @@ async function writeCheckpoint(
 
 const isBatchNorm = (l: tf.layers.Layer): boolean => l.getClassName() === 'BatchNormalization';
 
-/** Layers of a model with nested models (a backbone used as a layer) expanded, in order. */
-export function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
-  const out: tf.layers.Layer[] = [];
-  for (const layer of model.layers) {
-    const inner = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
-    if (Array.isArray(inner)) out.push(...leafLayers(layer as unknown as tf.LayersModel));
-    else out.push(layer);
-  }
-  return out;
-}
 
 /**
  * Unfreezes the last `n` frozen layers that have weights (all when n = 0). Batch-norm layers stay

@@ -4,7 +4,7 @@ import { defineNode } from '../../main/engine/node-api.ts';
 import type { Random } from '../../main/engine/random.ts';
 import type { TablePreview } from '../../main/protocol/index.ts';
 import type { ImageShape } from '../_lib/dataset.ts';
-import { layerSummary, summaryTable } from '../_lib/model.ts';
+import { assertClassifierClasses, layerSummary, summaryTable } from '../_lib/model.ts';
 import type { LayerRow } from '../_lib/model.ts';
 import type { ModelValue } from '../_lib/ports.ts';
 import { estimateTrainingMemory, formatBytes } from '../_lib/trainer.ts';
@@ -60,6 +60,16 @@ export function parseDenseSizes(text: string, param = 'dense'): number[] {
   const bad = parts.find((p, i) => !(Number.isInteger(sizes[i]) && sizes[i] > 0 && sizes[i] <= 65536));
   if (bad !== undefined) throw new NodeError(`"${bad}" is not a layer size; write positive integers separated by commas, e.g. "128, 64"`, { param });
   return sizes;
+}
+
+/** `checkParams` of a `dense` sizes param: its parse error, if any. */
+export function checkDenseSizes(text: string): { param: string; message: string }[] {
+  try {
+    parseDenseSizes(text);
+    return [];
+  } catch (error) {
+    return [{ param: 'dense', message: (error as Error).message }];
+  }
 }
 
 /**
@@ -192,17 +202,9 @@ export const cnnBuilder = defineNode({
   },
   outputs: { model: { type: 'model', label: 'Model' } },
   previews: ['table'],
-  checkParams(p) {
-    try {
-      parseDenseSizes(p.dense);
-      return [];
-    } catch (error) {
-      return [{ param: 'dense', message: (error as Error).message }];
-    }
-  },
+  checkParams: (p) => checkDenseSizes(p.dense),
   async run({ dataset }, params, ctx) {
-    if (dataset.classes.length < 2)
-      throw new NodeError(`a classifier needs at least 2 classes, the dataset has ${dataset.classes.length}`, { port: 'dataset' });
+    assertClassifierClasses(dataset.classes);
     const model = buildCnn(dataset.imageShape, dataset.classes.length, params, ctx.random);
     const layers = layerSummary(model);
     const architecture = `cnn ${params.blocks}x${params.filters}${params.batchNorm ? ' bn' : ''} ${params.head}`;

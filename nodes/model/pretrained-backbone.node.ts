@@ -5,13 +5,13 @@ import { NodeError } from '../../main/engine/errors.ts';
 import { defineNode } from '../../main/engine/node-api.ts';
 import type { Random } from '../../main/engine/random.ts';
 import type { Dataset, Normalization } from '../_lib/dataset.ts';
-import { cloneModel, layerSummary, summaryTable } from '../_lib/model.ts';
+import { assertClassifierClasses, cloneModel, layerSummary, summaryTable } from '../_lib/model.ts';
 import { GraphFeaturesLayer, graphInputShape, graphModelSync } from '../_lib/graph-features-layer.ts';
 import { MODEL_ZOO, fetchModel, loadLayersModelFrom, modelFormatOf, zooEntry } from '../_lib/model-zoo.ts';
 import type { ModelValue } from '../_lib/ports.ts';
 import { ResizeLayer } from '../_lib/resize-layer.ts';
-import { leafLayers } from '../_lib/trainer.ts';
-import { initializer, parseDenseSizes } from './cnn-builder.node.ts';
+import { leafLayers } from '../../main/engine/parallel/index.ts';
+import { checkDenseSizes, initializer, parseDenseSizes } from './cnn-builder.node.ts';
 
 /** A model value with the input normalisation its backbone expects (now part of ModelValue). */
 export type ModelWithNormalization = ModelValue;
@@ -260,17 +260,9 @@ export const pretrainedBackbone = defineNode({
       return 'missing';
     }
   },
-  checkParams(p) {
-    try {
-      parseDenseSizes(p.dense);
-      return [];
-    } catch (error) {
-      return [{ param: 'dense', message: (error as Error).message }];
-    }
-  },
+  checkParams: (p) => checkDenseSizes(p.dense),
   async run({ dataset }, params, ctx) {
-    if (dataset.classes.length < 2)
-      throw new NodeError(`a classifier needs at least 2 classes, the dataset has ${dataset.classes.length}`, { port: 'dataset' });
+    assertClassifierClasses(dataset.classes);
     const source = await resolveSource(params, ctx);
     ctx.throwIfCancelled();
     ctx.progress(0.9, 'loading the backbone');

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { defineNode } from '../../main/engine/node-api.ts';
-import { NodeError } from '../../main/engine/errors.ts';
 import type { Random } from '../../main/engine/random.ts';
 import type { ImageShape } from '../_lib/dataset.ts';
-import { layerSummary, summaryTable } from '../_lib/model.ts';
+import { assertClassifierClasses, layerSummary, summaryTable } from '../_lib/model.ts';
 import type { ModelValue } from '../_lib/ports.ts';
 
 export interface SimpleCnnOptions {
@@ -87,7 +86,7 @@ export const simpleCnn = defineNode({
   outputs: { model: { type: 'model', label: 'Model' } },
   previews: ['table'],
   async run({ dataset }, params, ctx) {
-    if (dataset.classes.length < 2) throw new NodeError(`a classifier needs at least 2 classes, the dataset has ${dataset.classes.length}`, { port: 'dataset' });
+    assertClassifierClasses(dataset.classes);
     const options: SimpleCnnOptions = { inputShape: dataset.imageShape, numClasses: dataset.classes.length, ...params };
     const model = buildSimpleCnn(options, ctx.random);
     const value: ModelValue = {
